@@ -1,0 +1,558 @@
+"""The ``threadline`` command line (Typer + Rich).
+
+Noun-verb commands; every command takes ``--json`` (machine-readable output on stdout) and the
+workspace from ``--home`` or ``THREADLINE_HOME``. Errors are converted to a message and exit code in
+one place, :func:`run`; nothing else catches them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from threadline.errors import ConfigError, ThreadlineError
+from threadline.ingest.context import IngestOptions
+from threadline.services import audit as audit_service
+from threadline.services import cases as case_service
+from threadline.services import demo as demo_service
+from threadline.services import exhibits as exhibit_service
+from threadline.services import ingest as ingest_service
+from threadline.services import profiles as profile_service
+from threadline.services import query as query_service
+from threadline.services.workspace import Workspace, open_workspace
+from threadline.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="threadline",
+    help="Threadline: intelligence and digital-investigation workbench.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+case_app = typer.Typer(help="Cases (operations).", no_args_is_help=True)
+exhibit_app = typer.Typer(help="Exhibits: register, list, show, verify.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+profiles_app = typer.Typer(help="CDR mapping profiles.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(exhibit_app, name="exhibit")
+app.add_typer(audit_app, name="audit")
+app.add_typer(profiles_app, name="profiles")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Workspace folder (default $THREADLINE_HOME or ~/threadline)."),
+]
+CaseOpt = Annotated[str, typer.Option("--case", help="Case reference, e.g. OP-CEDAR.")]
+WhyOpt = Annotated[
+    str | None,
+    typer.Option("--justification", help="Why you are consulting or disclosing (logged)."),
+]
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings(home: Path | None) -> Settings:
+    return Settings(home=home) if home is not None else Settings()
+
+
+@contextmanager
+def workspace(home: Path | None) -> Iterator[Workspace]:
+    """Open the workspace for one command and close it afterwards."""
+    ws = open_workspace(_settings(home))
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
+    """Print ``data`` as JSON, or call ``render`` for the human form."""
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+    else:
+        render()
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    out.print(table)
+
+
+def _utc(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {text!r} is not an ISO date or date-time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# case
+
+
+@case_app.command("new")
+def case_new(
+    ref: Annotated[str, typer.Option("--ref", help="Case reference, e.g. OP-CEDAR.")],
+    name: Annotated[str, typer.Option("--name", help="Operation name.")],
+    marking: Annotated[
+        str | None, typer.Option("--marking", help="GSC marking (default OFFICIAL-SENSITIVE).")
+    ] = None,
+    offence: Annotated[
+        list[str] | None, typer.Option("--offence", help="Offence tag, e.g. MSA2015-s2; repeat.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a case."""
+    with workspace(home) as ws:
+        info = case_service.create_case(
+            ws, ref, name, marking=marking, offences=tuple(offence or ())
+        )
+    emit(info.to_dict(), as_json, lambda: out.print(f"Created case {info.reference}: {info.name} "
+                                                     f"[{info.marking}]"))
+
+
+@case_app.command("list")
+def case_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List cases."""
+    with workspace(home) as ws:
+        infos = case_service.list_cases(ws)
+    emit(
+        [i.to_dict() for i in infos],
+        as_json,
+        lambda: _table(
+            "Cases",
+            ["Reference", "Name", "Marking", "Offences", "Exhibits"],
+            [[i.reference, i.name, i.marking, ", ".join(i.offences), i.exhibits] for i in infos],
+        ),
+    )
+
+
+@case_app.command("show")
+def case_show(
+    ref: Annotated[str, typer.Argument(help="Case reference.")],
+    home: HomeOpt = None,
+    justification: WhyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a case."""
+    with workspace(home) as ws:
+        info = case_service.show_case(ws, ref, justification=justification)
+    emit(
+        info.to_dict(),
+        as_json,
+        lambda: _table(
+            f"{info.marking}  —  {info.reference}",
+            ["Field", "Value"],
+            [[k, v] for k, v in info.to_dict().items()],
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# exhibit
+
+
+@exhibit_app.command("add")
+def exhibit_add(
+    path: Annotated[Path, typer.Argument(help="File or folder to register.")],
+    case: CaseOpt,
+    ref: Annotated[str, typer.Option("--ref", help="Exhibit reference, e.g. JB/1.")],
+    producer: Annotated[str, typer.Option("--producer", help="Who produces the exhibit.")],
+    description: Annotated[str, typer.Option("--description", help="What it is.")],
+    date_produced: Annotated[
+        str | None, typer.Option("--date-produced", help="ISO date it was produced.")
+    ] = None,
+    marking: Annotated[str | None, typer.Option("--marking", help="GSC marking.")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="CD: the network.")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="CD: the target number authorised.")
+    ] = None,
+    authorisation: Annotated[
+        str | None, typer.Option("--authorisation", help="CD: authorisation reference (URN).")
+    ] = None,
+    authorised_from: Annotated[
+        str | None, typer.Option("--authorised-from", help="CD: window start (ISO, UTC).")
+    ] = None,
+    authorised_to: Annotated[
+        str | None, typer.Option("--authorised-to", help="CD: window end (ISO, UTC).")
+    ] = None,
+    data_type: Annotated[
+        str | None, typer.Option("--data-type", help="CD: events or entity.")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a file or folder as an exhibit: hashed, preserved read-only, continuity begun."""
+    comms = None
+    if any((provider, target, authorisation, authorised_from, authorised_to, data_type)):
+        comms = exhibit_service.CommsData(
+            provider=provider,
+            target_number=target,
+            authorisation=authorisation,
+            authorised_from=_utc(authorised_from, "--authorised-from"),
+            authorised_to=_utc(authorised_to, "--authorised-to"),
+            data_type=data_type,
+        )
+    with workspace(home) as ws:
+        info = exhibit_service.add_exhibit(
+            ws,
+            case,
+            ref,
+            path,
+            producer=producer,
+            description=description,
+            date_produced=_utc(date_produced, "--date-produced"),
+            marking=marking,
+            comms=comms,
+        )
+    emit(
+        info.to_dict(),
+        as_json,
+        lambda: out.print(
+            f"Registered {info.reference} ({info.kind}, {info.size_bytes} bytes)\n"
+            f"SHA-256 {info.sha256}"
+        ),
+    )
+
+
+@exhibit_app.command("list")
+def exhibit_list(case: CaseOpt, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List a case's exhibits."""
+    with workspace(home) as ws:
+        infos = exhibit_service.list_exhibits(ws, case)
+    emit(
+        [i.to_dict() for i in infos],
+        as_json,
+        lambda: _table(
+            f"Exhibits — {case}",
+            ["Reference", "Description", "Producer", "Bytes", "SHA-256"],
+            [[i.reference, i.description, i.producer, i.size_bytes, i.sha256] for i in infos],
+        ),
+    )
+
+
+@exhibit_app.command("show")
+def exhibit_show(
+    ref: Annotated[str, typer.Argument(help="Exhibit reference.")],
+    case: CaseOpt,
+    home: HomeOpt = None,
+    justification: WhyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show an exhibit with its continuity record."""
+    with workspace(home) as ws:
+        info = exhibit_service.show_exhibit(ws, case, ref, justification=justification)
+
+    def render() -> None:
+        data = info.to_dict()
+        continuity = data.pop("continuity")
+        _table(f"{info.marking} — exhibit {info.reference}", ["Field", "Value"],
+               [[k, v] for k, v in data.items()])
+        _table("Continuity", ["When (UTC)", "Who", "What", "Detail"],
+               [[c["at"], c["actor"], c["action"], c["detail"]] for c in continuity])
+
+    emit(info.to_dict(), as_json, render)
+
+
+@exhibit_app.command("verify")
+def exhibit_verify(
+    ref: Annotated[str, typer.Argument(help="Exhibit reference.")],
+    case: CaseOpt,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-hash an exhibit's preserved copy; exits 6 on a mismatch."""
+    with workspace(home) as ws:
+        result = exhibit_service.verify_exhibit(ws, case, ref)
+
+    def render() -> None:
+        if result.ok:
+            out.print(f"[green]OK[/green] {result.reference} SHA-256 {result.actual}")
+        else:
+            err.print(
+                f"[bold red]MISMATCH[/bold red] {result.reference}: registered {result.expected}, "
+                f"now {result.actual}. The exhibit has changed and must not be relied on."
+            )
+
+    emit(result.to_dict(), as_json, render)
+    if not result.ok:
+        raise typer.Exit(6)
+
+
+# ---------------------------------------------------------------------------------------------
+# ingest, issues, sql
+
+
+@app.command("ingest")
+def ingest(
+    exhibit: Annotated[str, typer.Argument(help="Exhibit reference.")],
+    case: CaseOpt,
+    parser: Annotated[str | None, typer.Option("--parser", help="Parser name.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="CDR profile name.")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="Your own CDR mapping file (YAML).")
+    ] = None,
+    time_basis: Annotated[
+        str | None,
+        typer.Option("--time-basis", help="utc, europe-london, an IANA zone or UTC+hh:mm."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Ingest again even if done.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Parse an exhibit into the evidence store (atomic; repeatable)."""
+    options = IngestOptions(profile=profile, mapping=mapping, time_basis=time_basis)
+    with workspace(home) as ws:
+        if as_json:
+            result = ingest_service.ingest_exhibit(
+                ws, case, exhibit, parser=parser, options=options, force=force
+            )
+        else:
+            with _progress(f"Ingesting {exhibit}") as tick:
+                result = ingest_service.ingest_exhibit(
+                    ws, case, exhibit, parser=parser, options=options, force=force, on_progress=tick
+                )
+
+    def render() -> None:
+        verb = "Already ingested" if result.already_done else "Ingested"
+        counts = ", ".join(f"{n:,} {t}" for t, n in sorted(result.row_counts.items()))
+        out.print(f"{verb} {result.exhibit} with {result.parser}: {counts}")
+        if result.issues:
+            out.print(
+                f"{result.issues} issue(s): threadline issues --case {case} --exhibit {exhibit}"
+            )
+
+    emit(result.to_dict(), as_json, render)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int | None], None]]:
+    started = datetime.now(UTC)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(label, total=None, rate="")
+
+        def tick(done: int, total: int | None) -> None:
+            seconds = max((datetime.now(UTC) - started).total_seconds(), 1e-6)
+            progress.update(task, completed=done, total=total, rate=f"{done / seconds:,.0f} rows/s")
+
+        yield tick
+
+
+@app.command("issues")
+def issues(
+    case: CaseOpt,
+    exhibit: Annotated[str | None, typer.Option("--exhibit", help="One exhibit only.")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List ingest issues with their place in the exhibit."""
+    with workspace(home) as ws:
+        found = query_service.list_issues(ws, case, exhibit)
+    emit(
+        [i.to_dict() for i in found],
+        as_json,
+        lambda: _table(
+            f"Ingest issues — {case}",
+            ["Exhibit", "Severity", "Code", "Where", "Value", "Count", "Message"],
+            [[i.exhibit, i.severity, i.code, i.locator, i.value, i.count, i.message] for i in found],
+        ),
+    )
+
+
+@app.command("sql")
+def sql(
+    query: Annotated[str, typer.Argument(help="One SELECT over the evidence tables.")],
+    case: CaseOpt,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Write the result to this CSV file.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to print.")] = 50,
+    home: HomeOpt = None,
+    justification: WhyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read-only SQL over the case's evidence (logged as a consultation)."""
+    with workspace(home) as ws:
+        result = query_service.run_sql(ws, case, query, justification=justification)
+        if csv_out is not None:
+            query_service.export_csv(
+                ws, case, result, csv_out, what=query, justification=justification
+            )
+    rows = result.slice(0, limit).to_pylist() if csv_out is None else []
+
+    def render() -> None:
+        if csv_out is not None:
+            out.print(f"Wrote {result.num_rows:,} rows to {csv_out}")
+            return
+        _table(
+            f"{result.num_rows:,} row(s)",
+            result.column_names,
+            [list(r.values()) for r in rows],
+        )
+
+    emit(
+        {"rows": result.num_rows, "columns": result.column_names, "data": rows,
+         "csv": str(csv_out) if csv_out else None},
+        as_json,
+        render,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# audit
+
+
+@audit_app.command("verify")
+def audit_verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute the audit log's hash chain; exits 7 if it is broken."""
+    with workspace(home) as ws:
+        report = audit_service.verify(ws)
+    data = {
+        "intact": report.intact,
+        "entries": report.entries,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "problems": [{"seq": p.seq, "problem": p.problem} for p in report.problems],
+    }
+
+    def render() -> None:
+        if report.intact:
+            out.print(f"[green]Intact[/green]: {report.entries} entries, head {report.head_hash}")
+        else:
+            err.print(f"[bold red]BROKEN[/bold red]: {len(report.problems)} problem(s)")
+            for p in report.problems:
+                err.print(f"  entry {p.seq}: {p.problem}")
+
+    emit(data, as_json, render)
+    if not report.intact:
+        raise typer.Exit(7)
+
+
+@audit_app.command("export")
+def audit_export(
+    target: Annotated[Path, typer.Argument(help="JSON Lines file to write.")],
+    home: HomeOpt = None,
+    justification: WhyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the audit log (logged as a disclosure)."""
+    with workspace(home) as ws:
+        data = audit_service.export(ws, target, justification=justification)
+    emit(data, as_json, lambda: out.print(
+        f"Wrote {data['entries']} entries to {target}; head {data['head_hash']}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# profiles, demo
+
+
+@profiles_app.command("list")
+def profiles_list(as_json: JsonOpt = False) -> None:
+    """List the CDR mapping profiles shipped with Threadline."""
+    items = profile_service.list_profiles()
+    emit(items, as_json, lambda: _table("CDR profiles", ["Name", "Format", "Time basis", "Title"],
+                                        [[p["name"], p["format"], p["time_basis"], p["title"]]
+                                         for p in items]))
+
+
+@profiles_app.command("show")
+def profiles_show(
+    name: Annotated[str, typer.Argument(help="Profile name.")], as_json: JsonOpt = False
+) -> None:
+    """Print a profile's mapping file: a starting point for your own."""
+    text = profile_service.profile_text(name)
+    emit({"name": name, "yaml": text}, as_json, lambda: sys.stdout.write(text))
+
+
+@app.command("demo")
+def demo(
+    scale: Annotated[
+        int | None, typer.Option("--scale", help="Approximate CDR rows (for benchmarks).")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate the fictional demo case (Operation Cedar), register and ingest it."""
+    with workspace(home) as ws:
+        if as_json:
+            summary = demo_service.build_demo(ws, scale=scale)
+        else:
+            with _progress("Demo case") as tick:
+                summary = demo_service.build_demo(ws, scale=scale, on_progress=tick)
+
+    def render() -> None:
+        out.print(f"[bold]{summary['marking']}[/bold]")
+        out.print(f"Case {summary['case']} — {summary['name']}")
+        _table(
+            "Exhibits",
+            ["Reference", "Description", "Rows", "Issues"],
+            [[e["reference"], e["description"], e["rows"], e["issues"]] for e in summary["exhibits"]],
+        )
+        out.print(f"Workspace: {summary['home']}")
+        out.print(f"Evidence (Parquet): {summary['evidence']}")
+        out.print(f"Case store: {summary['database']}")
+        out.print(
+            f"Try: threadline sql --case {summary['case']} "
+            "\"SELECT direction, count(*) FROM calls GROUP BY 1\""
+        )
+        out.print(f"[bold]{summary['marking']}[/bold]")
+
+    emit(summary, as_json, render)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line once; the one place errors become messages and exit codes."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="threadline")
+    except ThreadlineError as exc:
+        err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("Aborted.")
+        return 130
+    return code if isinstance(code, int) else 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

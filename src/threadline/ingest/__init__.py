@@ -1,0 +1,1 @@
+"""Ingest: the parser plugin contract, registry, parse context, tabular readers and parsers."""

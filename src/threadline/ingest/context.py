@@ -1,0 +1,154 @@
+"""The parse context: what a parser is told, and where its rows and issues go.
+
+A parser never writes to a store. It emits Arrow record batches for canonical tables and issues
+through the context; the ingest service wires the context to the evidence store's writer, which
+makes the whole exhibit visible atomically or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from threadline.ingest.issue import IngestIssue, Severity
+from threadline.model.evidence_schema import table as canonical_table
+
+#: Individual issues kept per issue code; beyond it one summary issue carries the total count,
+#: so a file with millions of bad rows cannot flood the case store.
+ISSUES_KEPT_PER_CODE = 1000
+
+
+class BatchSink(Protocol):
+    """Receives the canonical rows of one ingest (implemented by the evidence store writer)."""
+
+    def write(self, table: str, batch: pa.RecordBatch) -> None:
+        """Append a batch to the named canonical table."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExhibitFacts:
+    """What the case store knows about the exhibit that a parser may need.
+
+    Attributes:
+        exhibit_id: identifier stamped on every row.
+        reference: the exhibit reference (``JB/1``), for messages.
+        target_number: the number in the communications data authorisation (E.164), if any.
+        authorised_from: start of the authorised window (UTC), if any.
+        authorised_to: end of the authorised window (UTC), if any.
+    """
+
+    exhibit_id: str
+    reference: str
+    target_number: str | None = None
+    authorised_from: datetime | None = None
+    authorised_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """Choices the user made for this ingest.
+
+    Attributes:
+        profile: a named mapping profile (tabular parsers).
+        mapping: a user-written mapping file (tabular parsers).
+        time_basis: overrides the profile's declared time basis.
+    """
+
+    profile: str | None = None
+    mapping: Path | None = None
+    time_basis: str | None = None
+
+
+@dataclass
+class ParseContext:
+    """Collects a parser's output for one exhibit.
+
+    Attributes:
+        exhibit: facts about the exhibit.
+        parser_ref: ``name@version`` of the parser, stamped on every row.
+        options: the user's choices.
+        sink: where canonical batches go.
+        on_progress: called with (rows done, total rows if known) as the parser goes.
+    """
+
+    exhibit: ExhibitFacts
+    parser_ref: str
+    options: IngestOptions
+    sink: BatchSink
+    on_progress: Callable[[int, int | None], None] | None = None
+    row_counts: dict[str, int] = field(default_factory=dict)
+    issues: list[IngestIssue] = field(default_factory=list)
+    _issue_totals: dict[str, int] = field(default_factory=dict)
+    _issues_kept: dict[str, int] = field(default_factory=dict)
+    _occurrences_kept: dict[str, int] = field(default_factory=dict)
+    _issue_meta: dict[str, tuple[Severity, str]] = field(default_factory=dict)
+    detected: dict[str, str] = field(default_factory=dict)
+
+    def emit(self, table: str, batch: pa.RecordBatch) -> None:
+        """Send a batch of rows of a canonical table to the sink.
+
+        Raises:
+            KeyError: ``table`` is not a canonical table.
+            ValueError: the batch's columns are not the table's, in order.
+        """
+        expected = canonical_table(table).column_names
+        if tuple(batch.schema.names) != expected:
+            raise ValueError(
+                f"batch for {table} has columns {batch.schema.names}, expected {list(expected)}"
+            )
+        if batch.num_rows == 0:
+            return
+        self.sink.write(table, batch)
+        self.row_counts[table] = self.row_counts.get(table, 0) + batch.num_rows
+
+    def issue(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        *,
+        locator: str | None = None,
+        value: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Record an issue; past :data:`ISSUES_KEPT_PER_CODE` of a code only the total grows."""
+        kept = self._issues_kept.get(code, 0)
+        if kept < ISSUES_KEPT_PER_CODE:
+            self.issues.append(IngestIssue(severity, code, message, locator, value, count))
+            self._issues_kept[code] = kept + 1
+            self._occurrences_kept[code] = self._occurrences_kept.get(code, 0) + count
+        self.tally(severity, code, message, count)
+
+    def tally(self, severity: Severity, code: str, message: str, count: int) -> None:
+        """Count occurrences of an issue (without keeping them individually)."""
+        self._issue_totals[code] = self._issue_totals.get(code, 0) + count
+        self._issue_meta.setdefault(code, (severity, message))
+
+    def all_issues(self) -> list[IngestIssue]:
+        """The issues kept, plus one summary per code with occurrences beyond those kept."""
+        summaries = []
+        for code, total in sorted(self._issue_totals.items()):
+            rest = total - self._occurrences_kept.get(code, 0)
+            if rest > 0:
+                severity, message = self._issue_meta[code]
+                summaries.append(
+                    IngestIssue(
+                        severity,
+                        code,
+                        f"{rest} more occurrence(s) not listed individually ({total} in all): "
+                        f"{message}",
+                        count=rest,
+                    )
+                )
+        return [*self.issues, *summaries]
+
+    def progress(self, rows: int, total: int | None = None) -> None:
+        """Report progress to whoever is watching."""
+        if self.on_progress is not None:
+            self.on_progress(rows, total)

@@ -1,0 +1,1 @@
+"""UK network call data records, read through declarative mapping profiles."""

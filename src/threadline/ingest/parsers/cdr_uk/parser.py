@@ -1,0 +1,211 @@
+"""The UK network CDR parser: one reader, driven by mapping profiles (formats.md §7a).
+
+Profile choice: a mapping file the user passes, else a named profile, else the shipped profile
+whose columns match the file's header (all mapped and ignored columns present; an exact match wins
+over a superset). A file no profile matches is refused with the list of profiles and how to write
+a mapping. Columns the profile neither maps nor ignores are reported (strict interpretation): their
+values are still kept in the raw source rows.
+
+Requirements: 21–24 (time basis, UTC with originals, the canonical CDR schema, IMEI on 14 digits),
+37 (authorised window), 59 (E.164), 17–18 (parser name and version on every row).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from threadline.errors import ConfigError, IngestError, NoMatchingProfile, NotThisFormat
+from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
+from threadline.ingest.context import ParseContext
+from threadline.ingest.issue import Severity
+from threadline.ingest.parsers.cdr_uk.profile import (
+    Profile,
+    builtin_profile,
+    builtin_profiles,
+    fold_header,
+    load_profile_file,
+)
+from threadline.ingest.parsers.cdr_uk.transform import CdrTransform
+from threadline.ingest.tabular import TabularLayout, read_chunks, read_header
+from threadline.model.time_basis import parse_time_basis
+
+MAPPING_HELP = (
+    "Pass --profile NAME to choose a profile, or write a mapping file for this layout and pass "
+    "--mapping FILE (see docs/cdr-mapping.md; 'threadline profiles show NAME' prints a profile "
+    "to start from)."
+)
+
+
+def layout_of(profile: Profile) -> TabularLayout:
+    """The tabular reading options a profile declares."""
+    return TabularLayout(
+        format=profile.format,
+        encoding=profile.encoding,
+        delimiter=profile.delimiter,
+        header_row=profile.header_row,
+        sheet=profile.sheet,
+    )
+
+
+def profile_fit(profile: Profile, path: Path) -> Confidence:
+    """How well a profile fits a file: CERTAIN if the headers are exactly those it maps or
+    ignores, LIKELY if they include them all, NO otherwise (or if the file cannot be read so)."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in ("csv", "txt", "xlsx") or (suffix == "xlsx") != (profile.format == "xlsx"):
+        return Confidence.NO
+    try:
+        headers = {fold_header(h) for h in read_header(path, layout_of(profile)) if h}
+    except IngestError:
+        return Confidence.NO
+    expected = {fold_header(h) for h in [*profile.mapped_headers, *profile.ignore]}
+    if headers == expected:
+        return Confidence.CERTAIN
+    if expected <= headers:
+        return Confidence.LIKELY
+    return Confidence.NO
+
+
+class CdrUkParser:
+    """Reads UK network call data records through a mapping profile."""
+
+    info: ClassVar[ParserInfo] = ParserInfo(
+        name="cdr_uk",
+        version="1.0.0",
+        title="UK network call data records (mapping-driven CSV/XLSX)",
+        formats=("csv", "xlsx"),
+        tables=("calls", "messages", "data_sessions", "source_rows"),
+        references=(
+            "formats.md §7a (no official operator column list is public)",
+            "domain.md §3.4, §7.8 and requirements 21–24, 37",
+        ),
+        fixtures=(
+            "fixtures/cdr_uk/network-a.csv",
+            "fixtures/cdr_uk/network-b.csv",
+            "fixtures/cdr_uk/network-c.xlsx",
+            "fixtures/cdr_uk/network-d.csv",
+        ),
+    )
+
+    def sniff(self, probe: SourceProbe) -> Confidence:
+        """CERTAIN or LIKELY when a shipped profile fits; POSSIBLE for any other CSV/XLSX,
+        because a user's mapping file can read it."""
+        if probe.suffix not in ("csv", "txt", "xlsx"):
+            return Confidence.NO
+        best = max((profile_fit(p, probe.path) for p in builtin_profiles()), default=Confidence.NO)
+        return best if best > Confidence.NO else Confidence.POSSIBLE
+
+    def choose_profile(self, path: Path, ctx: ParseContext) -> Profile:
+        """The profile for this file (see the module docstring).
+
+        Raises:
+            NoMatchingProfile: no shipped profile fits, or several fit equally well.
+            ConfigError: a named profile or mapping file does not exist or is invalid.
+        """
+        if ctx.options.mapping is not None:
+            return load_profile_file(ctx.options.mapping)
+        if ctx.options.profile is not None:
+            return builtin_profile(ctx.options.profile)
+        profiles = builtin_profiles()
+        fits = [(profile_fit(p, path), p) for p in profiles]
+        best = max(f for f, _ in fits)
+        winners = [p for f, p in fits if f == best and f > Confidence.NO]
+        listing = "; ".join(f"{p.name} ({p.title})" for p in profiles)
+        if not winners:
+            raise NoMatchingProfile(
+                f"the columns match no CDR profile. Profiles: {listing}. {MAPPING_HELP}",
+                path=path.name,
+            )
+        if len(winners) > 1:
+            names = ", ".join(p.name for p in winners)
+            raise NoMatchingProfile(
+                f"the columns fit several profiles equally ({names}). {MAPPING_HELP}",
+                path=path.name,
+            )
+        return winners[0]
+
+    def parse(self, path: Path, ctx: ParseContext) -> None:
+        """Normalise the CDR file into calls, messages, data sessions and raw source rows."""
+        profile = self.choose_profile(path, ctx)
+        layout = layout_of(profile)
+        if (path.suffix.lower() == ".xlsx") != (profile.format == "xlsx"):
+            raise NotThisFormat(f"profile {profile.name} reads {profile.format} files", path=path.name)
+        headers = read_header(path, layout)
+        self._check_headers(path, profile, headers, ctx)
+        basis_text = ctx.options.time_basis or profile.time_basis
+        if basis_text is None:
+            raise ConfigError(
+                f"{path.name}: profile {profile.name} declares no time basis; pass --time-basis "
+                "(utc, europe-london, ...) to say how the network recorded times (requirement 21)"
+            )
+        basis = parse_time_basis(basis_text)
+        ctx.detected.update({"profile": profile.name, "time_basis": basis.name})
+        transform = CdrTransform(profile=profile, headers=headers, basis=basis, ctx=ctx)
+
+        def malformed(row: int, text: str) -> None:
+            locator = f"row={row}" if row > 0 else None
+            if not text.strip(profile.delimiter + " \t\r\n"):
+                ctx.issue(Severity.INFO, "row.blank", "blank row", locator=locator)
+                return
+            ctx.issue(
+                Severity.ERROR,
+                "row.malformed",
+                f"the record does not have the {len(headers)} columns of the header; it is not "
+                "ingested and its raw text is kept in this issue",
+                locator=locator,
+                value=text[:2000],
+            )
+
+        def formula(row: int, text: str) -> None:
+            ctx.issue(
+                Severity.WARNING,
+                "cell.formula",
+                "a cell holds a formula; it is kept as text and never evaluated",
+                locator=f"row={row}",
+                value=text[:2000],
+            )
+
+        done = 0
+        try:
+            for chunk in read_chunks(path, layout, len(headers), malformed, formula):
+                transform.process(chunk)
+                done += chunk.batch.num_rows
+                ctx.progress(done, None)
+            transform.finish()
+        finally:
+            transform.close()
+        if done == 0:
+            ctx.issue(Severity.WARNING, "file.no_rows", "the file has a header but no data rows")
+
+    @staticmethod
+    def _check_headers(path: Path, profile: Profile, headers: list[str], ctx: ParseContext) -> None:
+        folded = [fold_header(h) for h in headers]
+        seen: dict[str, int] = {}
+        for i, name in enumerate(folded):
+            if name and name in seen:
+                raise IngestError(
+                    f"the column {headers[i]!r} appears twice (columns {seen[name] + 1} and "
+                    f"{i + 1}); the mapping would be ambiguous",
+                    path=path.name,
+                    locator=f"row={profile.header_row}",
+                )
+            seen[name] = i
+        missing = [h for h in profile.mapped_headers if fold_header(h) not in seen]
+        if missing:
+            raise NoMatchingProfile(
+                f"profile {profile.name} expects column(s) {', '.join(map(repr, missing))} which "
+                f"the file lacks; its columns are {', '.join(map(repr, headers))}. {MAPPING_HELP}",
+                path=path.name,
+                locator=f"row={profile.header_row}",
+            )
+        known = {fold_header(h) for h in [*profile.mapped_headers, *profile.ignore]}
+        for i, header in enumerate(headers):
+            if fold_header(header) not in known:
+                ctx.issue(
+                    Severity.WARNING,
+                    "column.unmapped",
+                    f"column {header!r} is neither mapped nor ignored by profile {profile.name}; "
+                    "its values are kept in the raw source rows only",
+                    locator=f"column={i + 1}",
+                    value=header,
+                )

@@ -1,0 +1,375 @@
+"""Streaming readers for tabular exhibits (CSV and XLSX) that remember where each row came from.
+
+Both readers yield :class:`TabularChunk` objects: a batch of rows as text, exactly as read, with the
+spreadsheet row number of every row (the header row counted, as Excel numbers rows, so a locator
+``row=1842`` can be found by a person opening the file). Malformed records are handed to a callback
+with their row number and raw text, never dropped silently.
+
+Hostile input is refused before it is parsed: XLSX files are ZIP containers, checked for
+decompression bombs, path-traversal member names and XML document type declarations (entity
+expansion).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from threadline.errors import HostileInput, IngestError
+
+#: Rows per XLSX chunk; CSV chunks follow pyarrow's block size.
+XLSX_CHUNK_ROWS = 50_000
+CSV_BLOCK_BYTES = 16 * 1024 * 1024
+#: Limits for XLSX containers: total uncompressed bytes and compression ratio per member.
+XLSX_MAX_UNCOMPRESSED = 4 * 1024**3
+XLSX_MAX_RATIO = 200
+XLSX_MAX_MEMBERS = 10_000
+
+MalformedHandler = Callable[[int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TabularChunk:
+    """A batch of source rows.
+
+    Attributes:
+        batch: one string column per source column, named ``c0``, ``c1``... in source order.
+        rows: spreadsheet row number of each row in ``batch``.
+    """
+
+    batch: pa.RecordBatch
+    rows: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class TabularLayout:
+    """How to read a tabular file: what the mapping profile declares about it."""
+
+    format: str  # "csv" or "xlsx"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    header_row: int = 1
+    sheet: str | None = None
+
+
+def positional_names(count: int) -> list[str]:
+    """The internal column names ``c0``.. used in chunks (source headers may repeat)."""
+    return [f"c{i}" for i in range(count)]
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+
+
+def _decoded_lines(path: Path, layout: TabularLayout, limit: int) -> list[list[str]]:
+    """Read the first ``limit`` records with the standard library (for headers and sniffing)."""
+    encoding = "utf-8-sig" if layout.encoding.lower().replace("_", "-") == "utf-8" else layout.encoding
+    try:
+        with path.open("r", encoding=encoding, newline="") as handle:
+            reader = csv.reader(handle, delimiter=layout.delimiter)
+            out: list[list[str]] = []
+            for record in reader:
+                out.append(record)
+                if len(out) >= limit:
+                    break
+            return out
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            f"the file is not valid {layout.encoding} (byte {exc.start} of the header lines): "
+            "check the file's encoding or declare it in the mapping",
+            path=path.name,
+        ) from exc
+
+
+def read_header(path: Path, layout: TabularLayout) -> list[str]:
+    """Return the header names of a tabular file (stripped), from ``layout.header_row``.
+
+    Raises:
+        IngestError: the file is empty, has fewer rows than the header row, or cannot be decoded.
+    """
+    if path.stat().st_size == 0:
+        raise IngestError("the file is empty", path=path.name)
+    if layout.format == "xlsx":
+        return _xlsx_header(path, layout)
+    records = _decoded_lines(path, layout, layout.header_row)
+    if len(records) < layout.header_row:
+        raise IngestError(f"there is no header on row {layout.header_row}", path=path.name)
+    return [name.strip() for name in records[layout.header_row - 1]]
+
+
+def _locate_undecodable(path: Path, encoding: str) -> tuple[int, int]:
+    """Find the first undecodable byte: (1-based line number, byte offset). Error path only."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    line = 1
+    with path.open("rb") as handle:
+        for raw in iter(lambda: handle.readline(), b""):
+            try:
+                decoder.decode(raw)
+            except UnicodeDecodeError as exc:
+                return line, offset + exc.start
+            offset += len(raw)
+            line += 1
+    return line, offset
+
+
+def read_csv_chunks(
+    path: Path, layout: TabularLayout, column_count: int, on_malformed: MalformedHandler
+) -> Iterator[TabularChunk]:
+    """Stream a CSV file's data rows as text, with their row numbers.
+
+    Args:
+        path: the file.
+        layout: encoding, delimiter and header row.
+        column_count: number of columns in the header; records of another width are malformed.
+        on_malformed: called with (row number, raw text) for each malformed record; the record is
+            then skipped and the rest of the file is read.
+
+    Raises:
+        IngestError: the file cannot be decoded in the declared encoding (names line and byte).
+    """
+    names = positional_names(column_count)
+    skipped: list[int] = []
+
+    def handler(row: pacsv.InvalidRow) -> str:
+        number = row.number if row.number is not None and row.number >= 0 else -1
+        skipped.append(number)
+        on_malformed(number, row.text)
+        return "skip"
+
+    encoding = layout.encoding.lower().replace("_", "-")
+    read_options = pacsv.ReadOptions(
+        use_threads=False,  # record numbers are only known to a single-threaded reader
+        block_size=CSV_BLOCK_BYTES,
+        skip_rows=layout.header_row,
+        column_names=names,
+        encoding="utf8" if encoding in ("utf-8", "utf-8-sig", "utf8") else layout.encoding,
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=layout.delimiter,
+        newlines_in_values=True,
+        ignore_empty_lines=False,
+        invalid_row_handler=handler,
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    next_row = layout.header_row + 1
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=read_options,
+            parse_options=parse_options,
+            convert_options=convert_options,
+        )
+        for batch in reader:
+            count = batch.num_rows
+            if count == 0:
+                continue
+            # Good rows are consecutive record numbers except the malformed ones already seen.
+            ahead = sorted(n for n in skipped if n >= next_row)
+            candidates = np.arange(next_row, next_row + count + len(ahead), dtype=np.int64)
+            if ahead:
+                candidates = candidates[~np.isin(candidates, np.asarray(ahead, dtype=np.int64))]
+            rows = candidates[:count]
+            next_row = int(rows[-1]) + 1
+            yield TabularChunk(batch=batch, rows=rows)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+            line, offset = _locate_undecodable(path, "utf-8")
+            raise IngestError(
+                f"the file is not valid {layout.encoding}: first bad byte at offset {offset} "
+                "(check the file's encoding, or declare it with 'encoding' in the mapping)",
+                path=path.name,
+                locator=f"line={line}",
+            ) from exc
+        raise IngestError(f"the CSV cannot be read: {exc}", path=path.name) from exc
+    except UnicodeDecodeError as exc:
+        line, offset = _locate_undecodable(path, layout.encoding)
+        raise IngestError(
+            f"the file is not valid {layout.encoding}: first bad byte at offset {offset}",
+            path=path.name,
+            locator=f"line={line}",
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# XLSX
+
+
+def check_zip_container(path: Path) -> None:
+    """Refuse a ZIP-based file that is hostile: too big unpacked, bomb ratios, traversal, DTDs.
+
+    Raises:
+        HostileInput: naming the file and the member at fault.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise IngestError("the file is not a valid XLSX (ZIP) container", path=path.name) from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > XLSX_MAX_MEMBERS:
+            raise HostileInput(f"{len(members)} members in the container", path=path.name)
+        total = 0
+        for info in members:
+            name = PurePosixPath(info.filename)
+            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
+                raise HostileInput(
+                    "member name would escape the container (path traversal)",
+                    path=path.name,
+                    locator=f"member={info.filename}",
+                )
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > 1024 * 1024 and ratio > XLSX_MAX_RATIO:
+                raise HostileInput(
+                    f"member expands {ratio:.0f}-fold (zip bomb refused)",
+                    path=path.name,
+                    locator=f"member={info.filename}",
+                )
+            if total > XLSX_MAX_UNCOMPRESSED:
+                raise HostileInput("the container unpacks to more than 4 GiB", path=path.name)
+            if info.filename.endswith((".xml", ".rels", ".vml")):
+                with archive.open(info) as member:
+                    prolog = member.read(4096)
+                if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+                    raise HostileInput(
+                        "XML document type declarations are refused (entity expansion)",
+                        path=path.name,
+                        locator=f"member={info.filename}",
+                    )
+
+
+def _cell_text(value: object) -> tuple[str, bool]:
+    """Text of an XLSX cell as a person sees it, and whether it was a formula."""
+    if value is None:
+        return "", False
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.strftime("%d/%m/%Y"), False
+        return value.strftime("%d/%m/%Y %H:%M:%S"), False
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y"), False
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S"), False
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)), False
+    text = str(value)
+    return text, text.startswith("=")
+
+
+def _open_sheet(path: Path, layout: TabularLayout):  # type: ignore[no-untyped-def]
+    import openpyxl  # deferred: only XLSX ingest pays for it
+
+    check_zip_container(path)
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    if layout.sheet is None:
+        return workbook, workbook.worksheets[0]
+    if layout.sheet not in workbook.sheetnames:
+        workbook.close()
+        raise IngestError(
+            f"no sheet called {layout.sheet!r}; sheets: {', '.join(workbook.sheetnames)}",
+            path=path.name,
+        )
+    return workbook, workbook[layout.sheet]
+
+
+def _xlsx_header(path: Path, layout: TabularLayout) -> list[str]:
+    workbook, sheet = _open_sheet(path, layout)
+    try:
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number == layout.header_row:
+                return [_cell_text(v)[0].strip() for v in values]
+        raise IngestError(f"there is no header on row {layout.header_row}", path=path.name)
+    finally:
+        workbook.close()
+
+
+def read_xlsx_chunks(
+    path: Path,
+    layout: TabularLayout,
+    column_count: int,
+    on_malformed: MalformedHandler,
+    on_formula: Callable[[int, str], None],
+) -> Iterator[TabularChunk]:
+    """Stream an XLSX sheet's data rows as text, with their row numbers.
+
+    Formulas are never evaluated: the formula text is kept as the value and reported through
+    ``on_formula`` (row number, formula). Rows wider than the header are malformed; entirely
+    blank rows are reported as malformed too so nothing disappears without a trace.
+    """
+    names = positional_names(column_count)
+    workbook, sheet = _open_sheet(path, layout)
+    try:
+        columns: list[list[str]] = [[] for _ in names]
+        rows: list[int] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number <= layout.header_row:
+                continue
+            texts: list[str] = []
+            for value in values:
+                text, formula = _cell_text(value)
+                if formula:
+                    on_formula(number, text)
+                texts.append(text)
+            while len(texts) > column_count and texts[-1] == "":
+                texts.pop()
+            if len(texts) > column_count or not any(t.strip() for t in texts):
+                on_malformed(number, ",".join(texts))
+                continue
+            texts.extend([""] * (column_count - len(texts)))
+            for i, text in enumerate(texts):
+                columns[i].append(text)
+            rows.append(number)
+            if len(rows) >= XLSX_CHUNK_ROWS:
+                yield _chunk(names, columns, rows)
+                columns = [[] for _ in names]
+                rows = []
+        if rows:
+            yield _chunk(names, columns, rows)
+    finally:
+        workbook.close()
+
+
+def _chunk(names: list[str], columns: list[list[str]], rows: list[int]) -> TabularChunk:
+    arrays = [pa.array(col, type=pa.string()) for col in columns]
+    return TabularChunk(
+        batch=pa.RecordBatch.from_arrays(arrays, names=names),
+        rows=np.asarray(rows, dtype=np.int64),
+    )
+
+
+def read_chunks(
+    path: Path,
+    layout: TabularLayout,
+    column_count: int,
+    on_malformed: MalformedHandler,
+    on_formula: Callable[[int, str], None],
+) -> Iterator[TabularChunk]:
+    """Stream a tabular file of either format (see the two readers)."""
+    if layout.format == "xlsx":
+        return read_xlsx_chunks(path, layout, column_count, on_malformed, on_formula)
+    return read_csv_chunks(path, layout, column_count, on_malformed)
+
+
+def sniff_text(head: bytes) -> str | None:
+    """Decode a probe's first bytes as text if it looks like text (BOMs honoured), else None."""
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
+        if head.startswith(bom):
+            return head.decode(encoding, errors="ignore")
+    if b"\x00" in head[:4096]:
+        return None
+    return io.TextIOWrapper(io.BytesIO(head), encoding="utf-8", errors="replace").read()

@@ -1,0 +1,1 @@
+"""The canonical model: value types, evidence schema, provenance, markings. Pure, no I/O."""

@@ -1,0 +1,357 @@
+"""The ground truth of a generated case: what really happened, for tests, demos and benchmarks.
+
+:func:`threadline.scenario.generate_case` writes exhibits that look like what a force receives, and
+beside them ``ground_truth.json``: who the people are, which numbers, handsets and SIMs they used,
+the successor number, the vehicles and their convoy trips, and for every exhibit its expected row
+counts and the 1-based spreadsheet row (header counted) of every deliberate anomaly. Ingest and
+analysis tests check themselves against it, so it is plain frozen data with a stable JSON form.
+
+JSON conventions: instants are ISO 8601 UTC strings ending in ``Z``; dates are ``YYYY-MM-DD``;
+tuples become lists; field names are the attribute names. :meth:`GroundTruth.from_json` reads back
+exactly what :meth:`GroundTruth.to_json` wrote (``from_json(t.to_json()) == t``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Union
+
+__all__ = [
+    "AddressTruth",
+    "AnomalyDetail",
+    "AnomalyLocators",
+    "CaseTruth",
+    "ConvoyTrip",
+    "ExhibitCounts",
+    "ExhibitTruth",
+    "ExtensionTruth",
+    "GroundTruth",
+    "HandsetTruth",
+    "NumberTruth",
+    "PairCount",
+    "PersonTruth",
+    "ServiceTruth",
+    "SimTruth",
+    "SuccessorTruth",
+    "Totals",
+    "VehicleTruth",
+]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTruth:
+    """The operation: reference, name, marking, offence tags and the period events span."""
+
+    reference: str
+    name: str
+    marking: str
+    offences: tuple[str, ...]
+    period_start: datetime
+    period_end: datetime
+    """Last second of the period (inclusive), UTC."""
+    town: str
+    producer: str
+    synthetic_notice: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonTruth:
+    """A person in the story. ``role`` is the story's truth, never something software asserts."""
+
+    id: str
+    name: str
+    role: str
+    aliases: tuple[str, ...]
+    nationality: str
+    home_address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressTruth:
+    """An invented address: a house of multiple occupation, a work site or a home."""
+
+    id: str
+    label: str
+    kind: str
+    line1: str
+    town: str
+    postcode: str
+    latitude: float
+    longitude: float
+    occupants: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NumberTruth:
+    """A telephone number, who used it and when (``user`` is ``None`` for background numbers)."""
+
+    msisdn: str
+    """E.164, e.g. ``+447700900123``."""
+    user: str | None
+    shared_by: tuple[str, ...]
+    network: str | None
+    """Layout name of the network the line is on (``network-a`` …) for people's lines."""
+    in_use_from: datetime | None
+    in_use_to: datetime | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTruth:
+    """A short code or alphanumeric SMS sender that appears in the data."""
+
+    value: str
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandsetTruth:
+    """A handset: its 15-digit IMEI (correct Luhn digit), user and the numbers used in it."""
+
+    imei: str
+    user: str | None
+    model: str
+    in_use_from: datetime
+    in_use_to: datetime
+    msisdns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SimTruth:
+    """A SIM: IMSI on the test network and the number it carries."""
+
+    imsi: str
+    msisdn: str
+    network: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuccessorTruth:
+    """A number dropped and replaced by another in the same handset, keeping its contacts."""
+
+    person: str
+    old_msisdn: str
+    new_msisdn: str
+    switch_date: date
+    last_old_event: datetime
+    first_new_event: datetime
+    imei: str
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleTruth:
+    """A vehicle (fictional VRM) and its usual driver."""
+
+    vrm: str
+    user: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConvoyTrip:
+    """Two vehicles driving together from a house to a work site (for later ANPR scenarios)."""
+
+    date: date
+    lead_vrm: str
+    follow_vrm: str
+    depart: datetime
+    arrive: datetime
+    gap_seconds: int
+    """How far the second vehicle trails the first at every point of the route."""
+    from_address: str
+    to_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExhibitCounts:
+    """Expected rows per canonical table: ``calls`` counts voice rows including forwarded calls."""
+
+    calls: int
+    messages: int
+    data_sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyLocators:
+    """1-based spreadsheet row numbers (header row counted) of each deliberate anomaly, by kind."""
+
+    ambiguous_time: tuple[int, ...] = ()
+    nonexistent_time: tuple[int, ...] = ()
+    outside_window: tuple[int, ...] = ()
+    luhn_failure: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyDetail:
+    """One anomalous row explained: what is wrong, and the true UTC instant of the event."""
+
+    kind: str
+    row: int
+    true_start: datetime
+    written: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExhibitTruth:
+    """One exhibit file and what an ingest of it must find."""
+
+    reference: str
+    filename: str
+    kind: str
+    """``cdr`` or ``cell-list``."""
+    layout: str
+    provider: str
+    producer: str
+    description: str
+    target_msisdn: str | None
+    target_person: str | None
+    authorisation: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    """Last authorised second (inclusive), UTC."""
+    time_basis: str
+    """``UTC`` or ``UK local`` (GMT in winter, BST in summer)."""
+    rows: int
+    """Data rows, header and preamble excluded."""
+    first_data_row: int
+    """1-based spreadsheet row of the first data row (2 for CSV, 5 for network-c)."""
+    counts: ExhibitCounts
+    anomalies: AnomalyLocators
+    anomaly_details: tuple[AnomalyDetail, ...]
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class PairCount:
+    """Communications between two people seen in at least one CDR exhibit.
+
+    ``calls`` and ``messages`` count distinct communications (a call between two target lines
+    appears in both returns but counts once); ``call_rows`` and ``message_rows`` count exhibit rows.
+    Forwarded calls are not counted.
+    """
+
+    person_a: str
+    person_b: str
+    calls: int
+    messages: int
+    call_rows: int
+    message_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionTruth:
+    """The background network added when ``scale`` is given, in summary."""
+
+    target_lines: int
+    rows: int
+    first_reference: str
+    last_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sizes of the whole generated data set."""
+
+    cdr_exhibits: int
+    cdr_rows: int
+    distinct_numbers: int
+    distinct_imeis: int
+    cells: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroundTruth:
+    """Everything the generator knows about the case it wrote."""
+
+    schema_version: int
+    generator: str
+    seed: int
+    scale: int | None
+    case: CaseTruth
+    people: tuple[PersonTruth, ...]
+    addresses: tuple[AddressTruth, ...]
+    numbers: tuple[NumberTruth, ...]
+    services: tuple[ServiceTruth, ...]
+    handsets: tuple[HandsetTruth, ...]
+    sims: tuple[SimTruth, ...]
+    successor: SuccessorTruth
+    vehicles: tuple[VehicleTruth, ...]
+    convoy_trips: tuple[ConvoyTrip, ...]
+    exhibits: tuple[ExhibitTruth, ...]
+    contacts: tuple[PairCount, ...]
+    extension: ExtensionTruth | None
+    totals: Totals
+
+    def exhibit(self, reference: str) -> ExhibitTruth:
+        """Return the exhibit with this reference (e.g. ``DC/3``)."""
+        for item in self.exhibits:
+            if item.reference == reference:
+                return item
+        raise KeyError(reference)
+
+    def person(self, person_id: str) -> PersonTruth:
+        """Return the person with this id (e.g. ``P01``)."""
+        for item in self.people:
+            if item.id == person_id:
+                return item
+        raise KeyError(person_id)
+
+    def to_json(self) -> str:
+        """Return the ground truth as indented JSON text (stable: same truth, same text)."""
+        return json.dumps(_encode(self), indent=1, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> GroundTruth:
+        """Read ground truth written by :meth:`to_json`.
+
+        Raises:
+            ValueError: the text is not ground truth of this schema version.
+        """
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"not ground truth of schema version {SCHEMA_VERSION}")
+        result = _decode(cls, data)
+        assert isinstance(result, GroundTruth)
+        return result
+
+
+def _encode(value: object) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _decode(annotation: Any, data: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return None if data is None else _decode(options[0], data)
+    if origin is tuple:
+        item_type = typing.get_args(annotation)[0]
+        return tuple(_decode(item_type, item) for item in data)
+    if annotation is datetime:
+        return datetime.strptime(data, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    if annotation is date:
+        return date.fromisoformat(data)
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+        hints = typing.get_type_hints(annotation)
+        kwargs = {f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(annotation)}
+        return annotation(**kwargs)
+    if annotation is float and isinstance(data, int):
+        return float(data)
+    return data

@@ -1,0 +1,104 @@
+"""The demo case: generate Operation Cedar, register its exhibits and ingest them.
+
+Running it again is safe: an existing case and identical exhibits are reused and ingest is
+idempotent. ``scale`` builds a separate, larger case (``OP-CEDAR-S<rows>``) for benchmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from threadline.errors import Conflict
+from threadline.ingest.context import IngestOptions
+from threadline.scenario import generate_case
+from threadline.services import cases, exhibits, ingest
+from threadline.services.workspace import Workspace
+
+DEMO_SEED = 20261122
+
+
+def build_demo(
+    ws: Workspace,
+    *,
+    scale: int | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> dict[str, Any]:
+    """Generate, register and ingest the demo case; return a summary for printing."""
+    source = ws.settings.home / "demo-source" / (f"scale-{scale}" if scale else "standard")
+    source.mkdir(parents=True, exist_ok=True)
+    truth = generate_case(source, seed=DEMO_SEED, scale=scale)
+    reference = truth.case.reference if scale is None else f"{truth.case.reference}-S{scale}"
+    try:
+        cases.create_case(
+            ws,
+            reference,
+            truth.case.name if scale is None else f"{truth.case.name} (scale {scale:,})",
+            marking=truth.case.marking,
+            offences=tuple(truth.case.offences),
+        )
+    except Conflict:
+        pass
+    existing = {e.reference: e for e in exhibits.list_exhibits(ws, reference)}
+    summary_exhibits = []
+    done_rows = 0
+    for item in truth.exhibits:
+        path: Path = source / item.filename
+        if item.reference not in existing:
+            comms = None
+            if item.kind == "cdr":
+                comms = exhibits.CommsData(
+                    provider=item.provider,
+                    target_number=item.target_msisdn,
+                    authorisation=item.authorisation,
+                    authorised_from=item.window_start,
+                    authorised_to=item.window_end,
+                    data_type="events",
+                    authoriser="OCDA",
+                )
+            exhibits.add_exhibit(
+                ws,
+                reference,
+                item.reference,
+                path,
+                producer=item.producer,
+                description=item.description,
+                comms=comms,
+            )
+        base = done_rows
+
+        def tick(done: int, _total: int | None, base: int = base) -> None:
+            if on_progress is not None:
+                on_progress(base + done, None)
+
+        result = ingest.ingest_exhibit(
+            ws,
+            reference,
+            item.reference,
+            parser="cdr_uk" if item.kind == "cdr" else None,
+            options=IngestOptions(profile=item.layout if item.kind == "cdr" else None),
+            on_progress=tick,
+        )
+        rows = result.row_counts.get("source_rows", sum(result.row_counts.values()))
+        done_rows += rows
+        summary_exhibits.append(
+            {
+                "reference": item.reference,
+                "description": item.description,
+                "parser": result.parser,
+                "rows": rows,
+                "row_counts": result.row_counts,
+                "issues": result.issues,
+            }
+        )
+    return {
+        "case": reference,
+        "name": truth.case.name,
+        "marking": truth.case.marking,
+        "exhibits": summary_exhibits,
+        "home": str(ws.settings.home),
+        "evidence": str(ws.evidence.root),
+        "database": ws.settings.resolved_database_url().split("@")[-1],
+        "ground_truth": str(source / "ground_truth.json"),
+    }

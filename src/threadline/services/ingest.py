@@ -1,0 +1,270 @@
+"""Ingest: run a parser over an exhibit and write its rows to the evidence store atomically.
+
+The sequence makes an ingest all-or-nothing and repeatable (design.md "Storage"):
+
+1. the exhibit's preserved copy is re-hashed; a changed exhibit is refused (requirement 16);
+2. the parser is chosen (named, or the most confident one) and the run's *fingerprint* is
+   computed from the exhibit hash, parser version and options; a complete run with the same
+   fingerprint means the work is already done, and nothing is written again (idempotence);
+3. a run row is committed as ``running``; runs left ``running`` by a killed process are marked
+   ``interrupted`` and their folders swept;
+4. the parser writes Parquet into a partial folder; on any error the folder is discarded and
+   the run marked ``failed`` with the message;
+5. the folder is renamed into place, then one transaction records the files (with hashes), the
+   issues, the run as ``complete``, earlier runs as ``superseded``, the continuity entry and the
+   audit entry. Queries only see complete runs, so a crash between 5's two steps leaves nothing
+   visible, and the next ingest redoes the work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from threadline.errors import ConfigError, NotFound
+from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
+from threadline.ingest.contract import Confidence, Parser
+from threadline.ingest.issue import IngestIssue, Severity
+from threadline.model.audit import AuditOperation
+from threadline.model.ids import make_id
+from threadline.services.cases import find_case
+from threadline.services.exhibits import CommsData, find_exhibit, require_intact
+from threadline.services.workspace import Workspace
+from threadline.store.evidence_store import sha256_file
+from threadline.store.tables import (
+    ContinuityRow,
+    EvidenceFileRow,
+    ExhibitRow,
+    IngestIssueRow,
+    IngestRunRow,
+)
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What an ingest did."""
+
+    run_id: str
+    exhibit: str
+    parser: str
+    status: str
+    already_done: bool
+    row_counts: dict[str, int]
+    issues: int
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def choose_parser(ws: Workspace, row: ExhibitRow, path_name: str, parser: str | None, path: Any) -> Parser:
+    """The named parser, or the single most confident one for the file.
+
+    Raises:
+        NotFound: the named parser does not exist.
+        ConfigError: no parser reads the file, or two are equally sure.
+    """
+    if parser is not None:
+        return ws.registry.get(parser)
+    if row.kind != "file":
+        raise ConfigError(f"exhibit {row.reference} is a folder: name the parser with --parser")
+    ranked = ws.registry.detect(path)
+    if not ranked:
+        names = ", ".join(p.info.name for p in ws.registry.parsers)
+        raise ConfigError(f"{path_name}: no parser recognises this file (parsers: {names})")
+    best = ranked[0][1]
+    top = [p for p, c in ranked if c == best]
+    if len(top) > 1 and best < Confidence.CERTAIN:
+        names = ", ".join(p.info.name for p in top)
+        raise ConfigError(f"{path_name}: several parsers might read this file ({names}); name one")
+    return top[0]
+
+
+def ingest_exhibit(
+    ws: Workspace,
+    case_reference: str,
+    exhibit_reference: str,
+    *,
+    parser: str | None = None,
+    options: IngestOptions | None = None,
+    force: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> IngestResult:
+    """Ingest one exhibit (see the module docstring for the sequence and its guarantees)."""
+    options = options or IngestOptions()
+    path = require_intact(ws, case_reference, exhibit_reference)
+    with ws.session() as session:
+        case = find_case(session, case_reference)
+        row = find_exhibit(session, case, exhibit_reference)
+        case_id, exhibit_id, reference, sha = case.id, row.id, row.reference, row.sha256
+        comms = CommsData.from_json(row.comms_data)
+        chosen = choose_parser(ws, row, row.original_name, parser, path)
+    mapping_hash = sha256_file(options.mapping) if options.mapping is not None else None
+    if options.mapping is not None and not options.mapping.is_file():
+        raise NotFound(f"{options.mapping}: no such mapping file")
+    parameters = {
+        "profile": options.profile,
+        "mapping_sha256": mapping_hash,
+        "time_basis": options.time_basis,
+    }
+    fingerprint = make_id(
+        "ingest", sha, chosen.info.ref, json.dumps(parameters, sort_keys=True)
+    )
+    with ws.session() as session:
+        done = session.execute(
+            select(IngestRunRow).where(
+                IngestRunRow.exhibit_id == exhibit_id,
+                IngestRunRow.fingerprint == fingerprint,
+                IngestRunRow.status == "complete",
+            )
+        ).scalar_one_or_none()
+        if done is not None and not force:
+            return _result(session, done, reference, already_done=True)
+        stale = session.execute(
+            select(IngestRunRow).where(
+                IngestRunRow.exhibit_id == exhibit_id, IngestRunRow.status == "running"
+            )
+        ).scalars()
+        for run in stale:
+            run.status = "interrupted"
+            run.finished_at = ws.clock()
+            run.error = "the ingest stopped before completing; nothing of it is visible"
+        current = {
+            r
+            for r in session.execute(
+                select(IngestRunRow.id).where(
+                    IngestRunRow.exhibit_id == exhibit_id, IngestRunRow.status == "complete"
+                )
+            ).scalars()
+        }
+        run_id = make_id("run", exhibit_id, fingerprint, ws.clock().isoformat())
+        session.add(
+            IngestRunRow(
+                id=run_id,
+                exhibit_id=exhibit_id,
+                parser=chosen.info.ref,
+                parameters=parameters,
+                fingerprint=fingerprint,
+                status="running",
+                started_at=ws.clock(),
+                started_by=ws.user,
+            )
+        )
+    ws.evidence.sweep(case_id, exhibit_id, keep=current)
+    writer = ws.evidence.writer(case_id, exhibit_id, run_id)
+    ctx = ParseContext(
+        exhibit=ExhibitFacts(
+            exhibit_id=exhibit_id,
+            reference=reference,
+            target_number=comms.target_number if comms else None,
+            authorised_from=_aware(comms.authorised_from) if comms else None,
+            authorised_to=_aware(comms.authorised_to) if comms else None,
+        ),
+        parser_ref=chosen.info.ref,
+        options=options,
+        sink=writer,
+        on_progress=on_progress,
+    )
+    if "calls" in chosen.info.tables and (comms is None or not comms.authorisation):
+        ctx.issue(
+            Severity.WARNING,
+            "comms.unrecorded",
+            "no communications data authorisation is recorded for this exhibit (provider, "
+            "target number, authorisation reference, window): record them with 'exhibit add' "
+            "options before analysis (requirements 21, 37)",
+        )
+    try:
+        chosen.parse(path, ctx)
+    except BaseException as exc:
+        writer.abort()
+        with ws.session() as session:
+            run = session.get(IngestRunRow, run_id)
+            if run is not None:
+                run.status = "failed"
+                run.finished_at = ws.clock()
+                run.error = str(exc) or type(exc).__name__
+        raise
+    files = writer.commit()
+    issues = ctx.all_issues()
+    with ws.session() as session:
+        run = session.get(IngestRunRow, run_id)
+        assert run is not None
+        session.execute(
+            update(IngestRunRow)
+            .where(IngestRunRow.exhibit_id == exhibit_id, IngestRunRow.status == "complete")
+            .values(status="superseded")
+        )
+        run.status = "complete"
+        run.finished_at = ws.clock()
+        run.row_counts = dict(ctx.row_counts)
+        run.parameters = {**parameters, **ctx.detected}
+        session.add_all(
+            EvidenceFileRow(run_id=run_id, table_name=f.table, path=f.path, sha256=f.sha256, rows=f.rows)
+            for f in files
+        )
+        session.add_all(_issue_row(run_id, issue) for issue in issues)
+        counts = ", ".join(f"{n} {t}" for t, n in sorted(ctx.row_counts.items()))
+        session.add(
+            ContinuityRow(
+                exhibit_id=exhibit_id,
+                at=ws.clock(),
+                actor=ws.user,
+                action="ingested",
+                detail=f"read by {chosen.info.ref} ({counts or 'no rows'}; {len(issues)} issues)",
+            )
+        )
+        ws.audit(
+            session,
+            AuditOperation.COLLECTION,
+            "exhibit.ingest",
+            case_id=case_id,
+            object_type="exhibit",
+            object_id=exhibit_id,
+            detail={"run": run_id, "parser": chosen.info.ref, "rows": dict(ctx.row_counts)},
+        )
+        session.flush()
+        result = _result(session, run, reference, already_done=False)
+    ws.evidence.sweep(case_id, exhibit_id, keep={run_id})
+    return result
+
+
+def _issue_row(run_id: str, issue: IngestIssue) -> IngestIssueRow:
+    return IngestIssueRow(
+        run_id=run_id,
+        severity=issue.severity.value,
+        code=issue.code,
+        message=issue.message,
+        locator=issue.locator,
+        value=issue.value,
+        count=issue.count,
+    )
+
+
+def _result(session: Any, run: IngestRunRow, reference: str, *, already_done: bool) -> IngestResult:
+    issues = session.execute(
+        select(IngestIssueRow.id).where(IngestIssueRow.run_id == run.id)
+    ).all()
+    return IngestResult(
+        run_id=run.id,
+        exhibit=reference,
+        parser=run.parser,
+        status=run.status,
+        already_done=already_done,
+        row_counts={k: int(v) for k, v in (run.row_counts or {}).items()},
+        issues=len(issues),
+        parameters=dict(run.parameters),
+    )

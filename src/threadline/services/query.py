@@ -1,0 +1,139 @@
+"""Read access to a case's evidence: read-only SQL, ingest issues, and export of results.
+
+Every query is logged as a consultation with its text and the number of rows returned
+(requirement 15); exporting results to a file is logged as a disclosure.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from threadline.model.audit import AuditOperation
+from threadline.model.spreadsheet import neutralise_formula
+from threadline.services.cases import find_case
+from threadline.services.exhibits import find_exhibit
+from threadline.services.workspace import Workspace
+from threadline.store.tables import (
+    CaseRow,
+    EvidenceFileRow,
+    ExhibitRow,
+    IngestIssueRow,
+    IngestRunRow,
+)
+
+
+def evidence_files(session: Session, case: CaseRow) -> dict[str, list[str]]:
+    """Table name to the Parquet files of the case's complete ingest runs."""
+    rows = session.execute(
+        select(EvidenceFileRow.table_name, EvidenceFileRow.path)
+        .join(IngestRunRow, IngestRunRow.id == EvidenceFileRow.run_id)
+        .join(ExhibitRow, ExhibitRow.id == IngestRunRow.exhibit_id)
+        .where(ExhibitRow.case_id == case.id, IngestRunRow.status == "complete")
+        .order_by(ExhibitRow.reference, EvidenceFileRow.table_name)
+    ).all()
+    out: dict[str, list[str]] = {}
+    for table, path in rows:
+        out.setdefault(table, []).append(path)
+    return out
+
+
+def run_sql(
+    ws: Workspace, case_reference: str, sql: str, *, justification: str | None = None
+) -> pa.Table:
+    """Run one read-only SELECT over the case's evidence tables; logged as a consultation."""
+    with ws.session() as session:
+        case = find_case(session, case_reference)
+        files = evidence_files(session, case)
+        con = ws.evidence.connect(files)
+        try:
+            result = con.query(sql)
+        finally:
+            con.close()
+        ws.audit(
+            session,
+            AuditOperation.CONSULTATION,
+            "evidence.sql",
+            case_id=case.id,
+            object_type="query",
+            detail={"sql": sql, "rows_returned": result.num_rows},
+            justification=justification,
+        )
+        return result
+
+
+def export_csv(
+    ws: Workspace,
+    case_reference: str,
+    table: pa.Table,
+    target: Path,
+    *,
+    what: str,
+    justification: str | None = None,
+) -> None:
+    """Write a result to CSV with formula-like values made inert; logged as a disclosure."""
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.column_names)
+        for batch in table.to_batches():
+            for record in batch.to_pylist():
+                writer.writerow(
+                    "" if v is None else neutralise_formula(str(v)) for v in record.values()
+                )
+    with ws.session() as session:
+        case = find_case(session, case_reference)
+        ws.audit(
+            session,
+            AuditOperation.DISCLOSURE,
+            "evidence.export",
+            case_id=case.id,
+            object_type="file",
+            object_id=target.name,
+            detail={"what": what, "rows": table.num_rows, "format": "csv"},
+            justification=justification,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IssueView:
+    """An ingest issue as listed to a user."""
+
+    exhibit: str
+    severity: str
+    code: str
+    locator: str | None
+    value: str | None
+    count: int
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+def list_issues(
+    ws: Workspace, case_reference: str, exhibit_reference: str | None = None
+) -> list[IssueView]:
+    """The issues of the current (complete) ingest of each exhibit, or of one exhibit."""
+    with ws.session() as session:
+        case = find_case(session, case_reference)
+        query = (
+            select(ExhibitRow.reference, IngestIssueRow)
+            .join(IngestRunRow, IngestRunRow.id == IngestIssueRow.run_id)
+            .join(ExhibitRow, ExhibitRow.id == IngestRunRow.exhibit_id)
+            .where(ExhibitRow.case_id == case.id, IngestRunRow.status == "complete")
+            .order_by(ExhibitRow.reference, IngestIssueRow.id)
+        )
+        if exhibit_reference is not None:
+            exhibit = find_exhibit(session, case, exhibit_reference)
+            query = query.where(ExhibitRow.id == exhibit.id)
+        return [
+            IssueView(ref, i.severity, i.code, i.locator, i.value, int(i.count), i.message)
+            for ref, i in session.execute(query).all()
+        ]

@@ -1,0 +1,65 @@
+"""Settings: where the workspace is, which database, and policy switches.
+
+Read from the environment (prefix ``THREADLINE_``) by the entry points only, then passed down; no
+module reads settings for itself (examples.md "Config"). Tests build ``Settings(home=tmp_path)``.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no passwd entry in odd containers
+        return "unknown"
+
+
+class Settings(BaseSettings):
+    """Threadline's settings (environment variables ``THREADLINE_<FIELD>``)."""
+
+    model_config = SettingsConfigDict(env_prefix="THREADLINE_", extra="forbid")
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / "threadline",
+        description="The workspace folder: case store (SQLite), preserved exhibits, evidence.",
+    )
+    """The workspace folder: case store (SQLite), preserved exhibits, evidence store."""
+
+    database_url: str | None = Field(
+        default=None,
+        description="Case store URL; default a SQLite file in the workspace. PostgreSQL: "
+        "postgresql+psycopg://user@host/db",
+    )
+    """Case store URL; default ``sqlite:///<home>/threadline.db``."""
+
+    user: str = Field(
+        default_factory=_default_user,
+        description="The audited identity; in embedded mode the operating-system user.",
+    )
+    """The audited identity (embedded mode: the operating-system user)."""
+
+    justification_required: bool = Field(
+        default=False,
+        description="Force policy: consultation and disclosure must give a justification "
+        "(requirement 13).",
+    )
+    """Whether consultations and disclosures must carry a justification (requirement 13)."""
+
+    accredited_above_official: bool = Field(
+        default=False,
+        description="Whether this deployment is accredited to hold SECRET material "
+        "(requirement 10).",
+    )
+    """Whether this deployment may hold SECRET material (requirement 10)."""
+
+    def resolved_database_url(self) -> str:
+        """The case store URL, defaulting to the SQLite file in the workspace."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'threadline.db').resolve()}"

@@ -1,0 +1,216 @@
+"""The evidence store: each exhibit's normalised rows as Parquet files, queried with DuckDB.
+
+Layout under the evidence root::
+
+    <case_id>/<exhibit_id>/<run_id>/<table>.parquet       a completed ingest run
+    <case_id>/<exhibit_id>/<run_id>.partial/...           a run being written (never read)
+
+Writing is atomic per exhibit (design.md "Storage"): a run writes into ``<run_id>.partial``, closes
+and hashes every file, then renames the folder to ``<run_id>``. Only runs the case store records as
+complete are ever queried, so a killed ingest leaves nothing visible; its partial folder is removed
+by the next ingest of that exhibit (:meth:`EvidenceStore.sweep`).
+
+Queries run in an in-memory DuckDB whose views name the canonical tables; file access is then
+switched off and the configuration locked, and only SELECT statements are accepted, so user SQL
+cannot read other files or write anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from threadline.errors import PermissionDenied, StoreError
+from threadline.model.evidence_schema import TABLES, ColumnType, Table
+
+PARTIAL_SUFFIX = ".partial"
+_DUCKDB_TYPES = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INT64: "BIGINT",
+    ColumnType.FLOAT64: "DOUBLE",
+    ColumnType.BOOL: "BOOLEAN",
+    ColumnType.TIMESTAMP: "TIMESTAMPTZ",
+}
+
+
+def sha256_file(path: Path, chunk: int = 4 * 1024 * 1024) -> str:
+    """Stream a file through SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenFile:
+    """One Parquet file a run wrote: its table, path relative to the evidence root, hash, rows."""
+
+    table: str
+    path: str
+    sha256: str
+    rows: int
+
+
+@dataclass
+class EvidenceWriter:
+    """Writes one ingest run's tables; a :class:`threadline.ingest.context.BatchSink`."""
+
+    root: Path
+    relative_dir: Path
+    _writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
+    _rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def partial_dir(self) -> Path:
+        """Where the run writes until it commits."""
+        return self.root / self.relative_dir.with_name(self.relative_dir.name + PARTIAL_SUFFIX)
+
+    @property
+    def final_dir(self) -> Path:
+        """Where the run's files live once committed."""
+        return self.root / self.relative_dir
+
+    def write(self, table: str, batch: pa.RecordBatch) -> None:
+        """Append a batch to the table's Parquet file (opened on first use)."""
+        writer = self._writers.get(table)
+        if writer is None:
+            self.partial_dir.mkdir(parents=True, exist_ok=True)
+            writer = pq.ParquetWriter(
+                self.partial_dir / f"{table}.parquet",
+                batch.schema,
+                compression="zstd",
+                compression_level=1,
+            )
+            self._writers[table] = writer
+        writer.write_batch(batch, row_group_size=1_000_000)
+        self._rows[table] = self._rows.get(table, 0) + batch.num_rows
+
+    def commit(self) -> list[WrittenFile]:
+        """Close, sync and hash every file, then make the run's folder visible in one rename."""
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        self.partial_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for table, rows in sorted(self._rows.items()):
+            path = self.partial_dir / f"{table}.parquet"
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+            rel = (self.relative_dir / path.name).as_posix()
+            written.append(WrittenFile(table, rel, sha256_file(path), rows))
+        if self.final_dir.exists():
+            shutil.rmtree(self.final_dir)
+        os.replace(self.partial_dir, self.final_dir)
+        return written
+
+    def abort(self) -> None:
+        """Discard everything written so far."""
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except OSError:  # pragma: no cover - closing a broken file on an error path
+                pass
+        self._writers.clear()
+        shutil.rmtree(self.partial_dir, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class EvidenceStore:
+    """The evidence root and the operations on it."""
+
+    root: Path
+
+    def writer(self, case_id: str, exhibit_id: str, run_id: str) -> EvidenceWriter:
+        """A writer for a new run of an exhibit."""
+        return EvidenceWriter(self.root, Path(case_id) / exhibit_id / run_id)
+
+    def sweep(self, case_id: str, exhibit_id: str, keep: set[str]) -> None:
+        """Remove every run folder of the exhibit (partial or not) except the runs in ``keep``."""
+        folder = self.root / case_id / exhibit_id
+        if not folder.is_dir():
+            return
+        for child in folder.iterdir():
+            if child.name not in keep:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def path(self, relative: str) -> Path:
+        """Absolute path of a file recorded relative to the root."""
+        return self.root / relative
+
+    def connect(self, files: dict[str, list[str]]) -> QueryConnection:
+        """A locked-down DuckDB with one view per canonical table over the given files.
+
+        Args:
+            files: table name to file paths (relative to the root) of completed runs.
+        """
+        con = duckdb.connect(
+            ":memory:",
+            config={
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                "threads": 2,
+            },
+        )
+        con.execute("SET TimeZone = 'UTC'")
+        for table in TABLES:
+            paths = [str(self.path(p)) for p in files.get(table.name, [])]
+            con.execute(f"CREATE VIEW {table.name} AS {self._view_sql(table, paths)}")
+        root = (str(self.root.resolve()) + os.sep).replace("'", "''")
+        con.execute(f"SET allowed_directories = ['{root}']")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return QueryConnection(con)
+
+    @staticmethod
+    def _view_sql(table: Table, paths: list[str]) -> str:
+        columns = ", ".join(
+            f"CAST({c.name} AS {_DUCKDB_TYPES[c.type]}) AS {c.name}" for c in table.columns
+        )
+        if not paths:
+            nulls = ", ".join(
+                f"CAST(NULL AS {_DUCKDB_TYPES[c.type]}) AS {c.name}" for c in table.columns
+            )
+            return f"SELECT {nulls} WHERE false"
+        quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+        return f"SELECT {columns} FROM read_parquet([{quoted}], union_by_name = true)"
+
+
+@dataclass(frozen=True)
+class QueryConnection:
+    """A read-only query connection over the evidence tables."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def query(self, sql: str) -> pa.Table:
+        """Run one read-only statement and return its result.
+
+        Raises:
+            PermissionDenied: the text holds anything but SELECT statements.
+            StoreError: DuckDB rejects the query (the message says why).
+        """
+        try:
+            statements = self.con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise StoreError(f"the query cannot be parsed: {exc}") from exc
+        if len(statements) != 1:
+            raise PermissionDenied("give exactly one SELECT statement")
+        if statements[0].type != duckdb.StatementType.SELECT:
+            raise PermissionDenied(
+                "only SELECT queries are allowed: the evidence store is read-only"
+            )
+        try:
+            return self.con.execute(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()

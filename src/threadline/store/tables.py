@@ -1,0 +1,166 @@
+"""The case store's tables (SQLAlchemy 2 declarative mapping).
+
+The case store holds what is mutable, transactional and audited: cases, the exhibits catalogue
+and continuity, ingest runs and their issues, the evidence files each run wrote (with hashes), and
+the hash-chained audit log. Migrations (``store/migrations``) create these tables; the models here
+are the single description both SQLite and PostgreSQL are built from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the case store."""
+
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class CaseRow(Base):
+    """A case (operation)."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    marking: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class CaseOffenceRow(Base):
+    """An offence tag on a case (requirement 53)."""
+
+    __tablename__ = "case_offences"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ExhibitRow(Base):
+    """An exhibit registered in a case; the original is preserved read-only in the workspace."""
+
+    __tablename__ = "exhibits"
+    __table_args__ = (UniqueConstraint("case_id", "reference"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    producer: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    date_produced: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(16))  # file or folder
+    original_name: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    marking: Mapped[str] = mapped_column(String(32))
+    registered_at: Mapped[datetime]
+    registered_by: Mapped[str] = mapped_column(String(100))
+    comms_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ContinuityRow(Base):
+    """One entry of an exhibit's continuity record: who did what, when."""
+
+    __tablename__ = "continuity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    exhibit_id: Mapped[str] = mapped_column(ForeignKey("exhibits.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class IngestRunRow(Base):
+    """One ingest of one exhibit by one parser version with given parameters."""
+
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    exhibit_id: Mapped[str] = mapped_column(ForeignKey("exhibits.id"), index=True)
+    parser: Mapped[str] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # running, complete, failed, superseded
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    started_by: Mapped[str] = mapped_column(String(100))
+    row_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EvidenceFileRow(Base):
+    """A Parquet file an ingest run wrote, with its hash (design.md "Storage")."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("ingest_runs.id"), index=True)
+    table_name: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(BigInteger)
+
+
+class IngestIssueRow(Base):
+    """A problem found while ingesting, with its place in the exhibit."""
+
+    __tablename__ = "ingest_issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("ingest_runs.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    locator: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEntryRow(Base):
+    """One entry of the append-only, hash-chained audit log (DPA 2018 s62; requirements 12–15)."""
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # ISO-8601 UTC text, not a DateTime: the exact characters are hashed, and databases differ in
+    # how they hand time zones back.
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    operation: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    object_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    object_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    justification: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The latest audit entry's sequence number and hash: detects a truncated tail, and its row
+    lock serialises appends on PostgreSQL."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
