@@ -45,7 +45,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     try:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+    except Exception as exc:
         admin.dispose()
         if in_ci:
             pytest.fail(f"CI=true but PostgreSQL is unreachable: {exc}")

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 class CollectSink:
@@ -52,17 +49,14 @@ def collect_sink() -> CollectSink:
     return CollectSink()
 
 
-MakeCtx = Callable[..., ParseContext]
-
-
 @pytest.fixture
-def make_ctx() -> MakeCtx:
-    """A factory for parse contexts writing to a new :class:`CollectSink` (``ctx.sink``).
+def make_ctx() -> Callable[..., ParseContext]:
+    """A factory for parse contexts; each writes to a new :class:`CollectSink` (``ctx.sink``).
 
     Keyword arguments: ``exhibit_id`` (``e1``), ``reference`` (``JB/1``), ``target_number``,
-    ``authorised_from``, ``authorised_to``, ``parser_ref`` (``test@0.0.0``), ``sink`` and any
-    :class:`~threadline.ingest.context.IngestOptions` field (``profile``, ``mapping``,
-    ``time_basis``).
+    ``authorised_from``, ``authorised_to``, ``parser_ref`` (``test@0.0.0``), ``sink`` (to pass
+    your own) and any :class:`~threadline.ingest.context.IngestOptions` field (``profile``,
+    ``mapping``, ``time_basis``).
     """
 
     def make(

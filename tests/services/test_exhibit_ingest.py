@@ -99,7 +99,9 @@ def test_changed_exhibit_fails_verify_and_ingest_refuses(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     _case(workspace)
-    exhibits.add_exhibit(workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D")
+    exhibits.add_exhibit(
+        workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D"
+    )
     copy = _preserved(workspace)
     copy.chmod(0o644)
     copy.write_text(HEADER + ROW * 4, encoding="utf-8")
@@ -113,12 +115,15 @@ def test_changed_exhibit_fails_verify_and_ingest_refuses(
 
 def test_ingest_is_idempotent_and_queryable(workspace: Workspace, tmp_path: Path) -> None:
     _case(workspace)
-    exhibits.add_exhibit(workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D")
+    exhibits.add_exhibit(
+        workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D"
+    )
     first = ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1")
     assert first.row_counts == {"calls": 3, "source_rows": 3}
     assert first.parameters["profile"] == "network-a"
     again = ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1")
-    assert again.already_done and again.run_id == first.run_id
+    assert again.already_done
+    assert again.run_id == first.run_id
     forced = ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1", force=True)
     assert forced.run_id != first.run_id
     table = query.run_sql(workspace, "OP-CEDAR", "SELECT count(*) AS n FROM calls")
@@ -175,7 +180,9 @@ def test_unmatched_layout_fails_cleanly_keeping_earlier_ingest(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     _case(workspace)
-    exhibits.add_exhibit(workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D")
+    exhibits.add_exhibit(
+        workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D"
+    )
     ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1")
     odd = tmp_path / "odd.csv"
     odd.write_text("When,Who,What\n01/06/2026,x,y\n", encoding="utf-8")
@@ -204,7 +211,12 @@ def test_rows_outside_authorised_window_are_flagged(workspace: Workspace, tmp_pa
         data_type="events",
     )
     exhibits.add_exhibit(
-        workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path, rows=2), producer="P", description="D",
+        workspace,
+        "OP-CEDAR",
+        "JB/1",
+        _cdr(tmp_path, rows=2),
+        producer="P",
+        description="D",
         comms=comms,
     )
     ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1", options=IngestOptions())

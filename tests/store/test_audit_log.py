@@ -48,7 +48,11 @@ def test_entries_record_who_what_when(workspace: Workspace) -> None:
     with workspace.session() as session:
         rows = list(audit_log.entries(session))
     assert [r.operation for r in rows] == [
-        "collection", "collection", "consultation", "consultation", "consultation",
+        "collection",
+        "collection",
+        "consultation",
+        "consultation",
+        "consultation",
     ]
     assert {r.actor for r in rows} == {"analyst.test"}
     # StepClock: 09:00:00 start, one second per call; times are UTC with a Z

@@ -135,8 +135,11 @@ def case_new(
         info = case_service.create_case(
             ws, ref, name, marking=marking, offences=tuple(offence or ())
         )
-    emit(info.to_dict(), as_json, lambda: out.print(f"Created case {info.reference}: {info.name} "
-                                                     f"[{info.marking}]"))
+    emit(
+        info.to_dict(),
+        as_json,
+        lambda: out.print(f"Created case {info.reference}: {info.name} [{info.marking}]"),
+    )
 
 
 @case_app.command("list")
@@ -274,10 +277,16 @@ def exhibit_show(
     def render() -> None:
         data = info.to_dict()
         continuity = data.pop("continuity")
-        _table(f"{info.marking} — exhibit {info.reference}", ["Field", "Value"],
-               [[k, v] for k, v in data.items()])
-        _table("Continuity", ["When (UTC)", "Who", "What", "Detail"],
-               [[c["at"], c["actor"], c["action"], c["detail"]] for c in continuity])
+        _table(
+            f"{info.marking} — exhibit {info.reference}",
+            ["Field", "Value"],
+            [[k, v] for k, v in data.items()],
+        )
+        _table(
+            "Continuity",
+            ["When (UTC)", "Who", "What", "Detail"],
+            [[c["at"], c["actor"], c["action"], c["detail"]] for c in continuity],
+        )
 
     emit(info.to_dict(), as_json, render)
 
@@ -391,7 +400,10 @@ def issues(
         lambda: _table(
             f"Ingest issues — {case}",
             ["Exhibit", "Severity", "Code", "Where", "Value", "Count", "Message"],
-            [[i.exhibit, i.severity, i.code, i.locator, i.value, i.count, i.message] for i in found],
+            [
+                [i.exhibit, i.severity, i.code, i.locator, i.value, i.count, i.message]
+                for i in found
+            ],
         ),
     )
 
@@ -428,8 +440,12 @@ def sql(
         )
 
     emit(
-        {"rows": result.num_rows, "columns": result.column_names, "data": rows,
-         "csv": str(csv_out) if csv_out else None},
+        {
+            "rows": result.num_rows,
+            "columns": result.column_names,
+            "data": rows,
+            "csv": str(csv_out) if csv_out else None,
+        },
         as_json,
         render,
     )
@@ -475,8 +491,11 @@ def audit_export(
     """Export the audit log (logged as a disclosure)."""
     with workspace(home) as ws:
         data = audit_service.export(ws, target, justification=justification)
-    emit(data, as_json, lambda: out.print(
-        f"Wrote {data['entries']} entries to {target}; head {data['head_hash']}"))
+    emit(
+        data,
+        as_json,
+        lambda: out.print(f"Wrote {data['entries']} entries to {target}; head {data['head_hash']}"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,9 +506,15 @@ def audit_export(
 def profiles_list(as_json: JsonOpt = False) -> None:
     """List the CDR mapping profiles shipped with Threadline."""
     items = profile_service.list_profiles()
-    emit(items, as_json, lambda: _table("CDR profiles", ["Name", "Format", "Time basis", "Title"],
-                                        [[p["name"], p["format"], p["time_basis"], p["title"]]
-                                         for p in items]))
+    emit(
+        items,
+        as_json,
+        lambda: _table(
+            "CDR profiles",
+            ["Name", "Format", "Time basis", "Title"],
+            [[p["name"], p["format"], p["time_basis"], p["title"]] for p in items],
+        ),
+    )
 
 
 @profiles_app.command("show")
@@ -498,7 +523,11 @@ def profiles_show(
 ) -> None:
     """Print a profile's mapping file: a starting point for your own."""
     text = profile_service.profile_text(name)
-    emit({"name": name, "yaml": text}, as_json, lambda: sys.stdout.write(text))
+    emit(
+        {"name": name, "yaml": text},
+        as_json,
+        lambda: out.print(text, markup=False, highlight=False),
+    )
 
 
 @app.command("demo")
@@ -523,14 +552,17 @@ def demo(
         _table(
             "Exhibits",
             ["Reference", "Description", "Rows", "Issues"],
-            [[e["reference"], e["description"], e["rows"], e["issues"]] for e in summary["exhibits"]],
+            [
+                [e["reference"], e["description"], e["rows"], e["issues"]]
+                for e in summary["exhibits"]
+            ],
         )
         out.print(f"Workspace: {summary['home']}")
         out.print(f"Evidence (Parquet): {summary['evidence']}")
         out.print(f"Case store: {summary['database']}")
         out.print(
             f"Try: threadline sql --case {summary['case']} "
-            "\"SELECT direction, count(*) FROM calls GROUP BY 1\""
+            '"SELECT direction, count(*) FROM calls GROUP BY 1"'
         )
         out.print(f"[bold]{summary['marking']}[/bold]")
 

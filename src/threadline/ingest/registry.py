@@ -41,7 +41,9 @@ class Registry:
             if info.name != ep.name:
                 raise ConfigError(f"entry point {ep.name} names a parser called {info.name}")
             if info.name in seen:
-                raise ConfigError(f"two parsers are called {info.name}: {seen[info.name]}, {ep.value}")
+                raise ConfigError(
+                    f"two parsers are called {info.name}: {seen[info.name]}, {ep.value}"
+                )
             seen[info.name] = ep.value
             loaded.append(parser)
         return cls(tuple(loaded))

@@ -1,9 +1,10 @@
 """The canonical evidence schema: the tables every parser writes into.
 
 Each exhibit's normalised rows are written once, per canonical table, to the evidence store
-(design.md "Storage"). This module declares those tables as data: names, column types and what each
-column means. The store turns the declaration into Parquet/Arrow schemas; ``docs/evidence-schema.md``
-is generated from it (a test keeps the two in step).
+(design.md "Storage"). This module declares those tables as data: names, column types and what
+each column means. The store turns the declaration into Parquet/Arrow schemas;
+``docs/evidence-schema.md`` is generated from it by :func:`render_markdown` (a test keeps the two
+in step).
 
 Rules every table follows:
 
@@ -69,7 +70,7 @@ class Table:
         raise KeyError(f"table {self.name} has no column {name}")
 
 
-S, I, F, B, T = (
+S, I, F, B, T = (  # noqa: E741 - short names keep the table declarations readable
     ColumnType.STRING,
     ColumnType.INT64,
     ColumnType.FLOAT64,
@@ -81,7 +82,10 @@ S, I, F, B, T = (
 def _provenance() -> tuple[Column, ...]:
     return (
         Column(
-            "row_id", S, "Deterministic identifier of this row: hash of exhibit, table, locator."
+            "row_id",
+            S,
+            "Identifier of the source record: hash of exhibit and locator (the same in "
+            "source_rows).",
         ),
         Column("exhibit_id", S, "Identifier of the exhibit the row came from."),
         Column("locator", S, "Where in the exhibit: 'row=N' (spreadsheet row, header counted)."),
@@ -345,3 +349,25 @@ def table(name: str) -> Table:
         if t.name == name:
             return t
     raise KeyError(f"no evidence table {name!r}; tables: {', '.join(t.name for t in TABLES)}")
+
+
+def render_markdown() -> str:
+    """The evidence schema as Markdown: the text of ``docs/evidence-schema.md``."""
+    lines = [
+        "# Evidence tables",
+        "",
+        "Generated from `threadline.model.evidence_schema` (schema version "
+        f"{SCHEMA_VERSION}); do not edit by hand. Query them with "
+        '`threadline sql --case REF "SELECT ..."` (read-only; logged as a consultation).',
+        "",
+        "Every row carries its provenance: `row_id`, `exhibit_id`, `locator` and `parser`. Times "
+        "are UTC; a time that cannot be resolved exactly keeps its possible range "
+        "(`*_earliest_utc`, `*_latest_utc`) and its `*_status`. Anything normalised keeps its "
+        "original in `*_original`.",
+        "",
+    ]
+    for t in TABLES:
+        lines += [f"## `{t.name}`", "", t.doc, "", "| column | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.type.value} | {c.doc} |" for c in t.columns]
+        lines.append("")
+    return "\n".join(lines)

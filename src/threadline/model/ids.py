@@ -41,6 +41,10 @@ def make_id(*parts: str) -> str:
     return digest[:ID_HEX_LENGTH]
 
 
-def row_id(exhibit_id: str, table: str, locator: str) -> str:
-    """Return the identifier of one evidence row: its exhibit, canonical table and locator."""
-    return make_id("row", exhibit_id, table, locator)
+def row_id(exhibit_id: str, locator: str) -> str:
+    """Return the identifier of one source record: its exhibit and its locator in it.
+
+    The normalised row in a canonical table and the raw copy in ``source_rows`` carry the same
+    identifier, because they are the same record; a finding cites it to reach both.
+    """
+    return make_id("row", exhibit_id, locator)

@@ -217,7 +217,7 @@ class Geography:
         return cls(places, tuple(cells))
 
     def serving_cell(self, network: int, latitude: float, longitude: float, rank: int = 0) -> int:
-        """Return the index of the cell serving a point: a sector of the ``rank``-th nearest mast."""
+        """Return the cell serving a point: a sector of the ``rank``-th nearest mast."""
         base = network * SITES_PER_NETWORK * SECTORS
         sites = sorted(
             range(SITES_PER_NETWORK),

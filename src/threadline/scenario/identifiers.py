@@ -41,9 +41,9 @@ __all__ = [
     "SENDER_IDS",
     "SHORT_CODES",
     "DramaRange",
+    "Notation",
     "NumberBook",
     "NumberKind",
-    "Notation",
     "make_imei",
     "make_imsi",
     "rng_stream",
@@ -160,7 +160,7 @@ class NumberBook:
         return len(self.values)
 
     def index(self, range_label: str, suffix: int) -> int:
-        """Return the index of number ``suffix`` (0–999) of the drama range called ``range_label``."""
+        """Return the index of number ``suffix`` (0–999) of the drama range ``range_label``."""
         for position, drama in enumerate(DRAMA_RANGES):
             if drama.label == range_label:
                 if not 0 <= suffix <= 999:

@@ -383,9 +383,7 @@ def _columns(layout: Layout, batch: RowBatch, target: int, tables: RenderTables)
         if bool((batch.kind == FORWARDED).any()):
             raise ValueError("network-d cannot show a forwarded call")
         not_data = batch.kind != DATA
-        service = pc.take(
-            pa.array(["VOICE", "SMS", "DATA"]), pa.array(batch.kind.astype(np.int64))
-        )
+        service = pc.take(pa.array(["VOICE", "SMS", "DATA"]), pa.array(batch.kind.astype(np.int64)))
         direction = pc.take(pa.array(["IN", "OUT"]), pa.array(batch.outgoing.astype(np.int64)))
         return [
             pc.take(numbers, pa.array(np.full(n, target, np.int32))),
@@ -481,7 +479,7 @@ def write_xlsx_return(
     sheet.append([f"Target: {target_e164}  Ref: {authorisation}"])
     sheet.append([])
     sheet.append(list(HEADERS[layout]))
-    epoch_day = date(1970, 1, 1)
+    epoch_day = datetime(1970, 1, 1)
     for i, start in enumerate(batch.start.tolist()):
         day_cell = WriteOnlyCell(sheet, value=epoch_day + timedelta(days=start // 86400))
         day_cell.number_format = "dd/mm/yyyy"

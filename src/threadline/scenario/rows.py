@@ -124,7 +124,8 @@ def make_batch(n: int, **columns: Any) -> RowBatch:
     }
     defaults.update(columns)
     values = {
-        name: np.asarray(defaults[name]).astype(dtype, copy=False) for name, dtype in _DTYPES.items()
+        name: np.asarray(defaults[name]).astype(dtype, copy=False)
+        for name, dtype in _DTYPES.items()
     }
     for name, array in values.items():
         if array.shape != (n,):

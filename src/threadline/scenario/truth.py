@@ -350,7 +350,9 @@ def _decode(annotation: Any, data: Any) -> Any:
         return date.fromisoformat(data)
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         hints = typing.get_type_hints(annotation)
-        kwargs = {f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(annotation)}
+        kwargs = {
+            f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(annotation)
+        }
         return annotation(**kwargs)
     if annotation is float and isinstance(data, int):
         return float(data)

@@ -48,7 +48,9 @@ def export(ws: Workspace, target: Path, *, justification: str | None = None) -> 
                 count += 1
         report = audit_log.verify_chain(session)
         with target.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"head_seq": report.head_seq, "head_hash": report.head_hash}) + "\n")
+            handle.write(
+                json.dumps({"head_seq": report.head_seq, "head_hash": report.head_hash}) + "\n"
+            )
         ws.audit(
             session,
             AuditOperation.DISCLOSURE,
@@ -58,5 +60,10 @@ def export(ws: Workspace, target: Path, *, justification: str | None = None) -> 
             detail={"entries": count, "head_hash": report.head_hash},
             justification=justification,
         )
-        return {"entries": count, "head_seq": report.head_seq, "head_hash": report.head_hash,
-                "intact": report.intact, "file": str(target)}
+        return {
+            "entries": count,
+            "head_seq": report.head_seq,
+            "head_hash": report.head_hash,
+            "intact": report.intact,
+            "file": str(target),
+        }

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
-from threadline.errors import Conflict, ConfigError, NotFound
+from threadline.errors import ConfigError, Conflict, NotFound
 from threadline.model.audit import AuditOperation
 from threadline.model.ids import make_id
 from threadline.model.marking import DEFAULT_MARKING, parse_marking

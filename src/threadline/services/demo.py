@@ -6,6 +6,7 @@ idempotent. ``scale`` builds a separate, larger case (``OP-CEDAR-S<rows>``) for 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ def build_demo(
     source.mkdir(parents=True, exist_ok=True)
     truth = generate_case(source, seed=DEMO_SEED, scale=scale)
     reference = truth.case.reference if scale is None else f"{truth.case.reference}-S{scale}"
-    try:
+    with contextlib.suppress(Conflict):  # the demo case exists already: reuse it
         cases.create_case(
             ws,
             reference,
@@ -38,8 +39,6 @@ def build_demo(
             marking=truth.case.marking,
             offences=tuple(truth.case.offences),
         )
-    except Conflict:
-        pass
     existing = {e.reference: e for e in exhibits.list_exhibits(ws, reference)}
     summary_exhibits = []
     done_rows = 0

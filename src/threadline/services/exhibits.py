@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from threadline.errors import Conflict, ConfigError, HostileInput, IntegrityError, NotFound
+from threadline.errors import ConfigError, Conflict, HostileInput, IntegrityError, NotFound
 from threadline.model.audit import AuditOperation
 from threadline.model.ids import make_id
 from threadline.model.marking import parse_marking
@@ -467,8 +467,7 @@ def require_intact(ws: Workspace, case_reference: str, reference: str) -> Path:
                 at=ws.clock(),
                 actor=ws.user,
                 action="verification failed",
-                detail=f"SHA-256 {actual} does not match the registered {expected}; "
-                "ingest refused",
+                detail=f"SHA-256 {actual} does not match the registered {expected}; ingest refused",
             )
         )
     raise IntegrityError(

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from threadline.errors import ConfigError, NotFound
+from threadline.errors import ConfigError, NotFound, StoreError
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
 from threadline.ingest.contract import Confidence, Parser
 from threadline.ingest.issue import IngestIssue, Severity
@@ -71,7 +71,9 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def choose_parser(ws: Workspace, row: ExhibitRow, path_name: str, parser: str | None, path: Any) -> Parser:
+def choose_parser(
+    ws: Workspace, row: ExhibitRow, path_name: str, parser: str | None, path: Any
+) -> Parser:
     """The named parser, or the single most confident one for the file.
 
     Raises:
@@ -121,9 +123,7 @@ def ingest_exhibit(
         "mapping_sha256": mapping_hash,
         "time_basis": options.time_basis,
     }
-    fingerprint = make_id(
-        "ingest", sha, chosen.info.ref, json.dumps(parameters, sort_keys=True)
-    )
+    fingerprint = make_id("ingest", sha, chosen.info.ref, json.dumps(parameters, sort_keys=True))
     with ws.session() as session:
         done = session.execute(
             select(IngestRunRow).where(
@@ -143,14 +143,13 @@ def ingest_exhibit(
             run.status = "interrupted"
             run.finished_at = ws.clock()
             run.error = "the ingest stopped before completing; nothing of it is visible"
-        current = {
-            r
-            for r in session.execute(
+        current = set(
+            session.execute(
                 select(IngestRunRow.id).where(
                     IngestRunRow.exhibit_id == exhibit_id, IngestRunRow.status == "complete"
                 )
             ).scalars()
-        }
+        )
         run_id = make_id("run", exhibit_id, fingerprint, ws.clock().isoformat())
         session.add(
             IngestRunRow(
@@ -192,17 +191,19 @@ def ingest_exhibit(
     except BaseException as exc:
         writer.abort()
         with ws.session() as session:
-            run = session.get(IngestRunRow, run_id)
-            if run is not None:
-                run.status = "failed"
-                run.finished_at = ws.clock()
-                run.error = str(exc) or type(exc).__name__
+            session.execute(
+                update(IngestRunRow)
+                .where(IngestRunRow.id == run_id)
+                .values(status="failed", finished_at=ws.clock(), error=str(exc) or repr(exc))
+            )
         raise
     files = writer.commit()
     issues = ctx.all_issues()
     with ws.session() as session:
-        run = session.get(IngestRunRow, run_id)
-        assert run is not None
+        completed = session.get(IngestRunRow, run_id)
+        if completed is None:  # pragma: no cover - the row was committed above
+            raise StoreError(f"ingest run {run_id} vanished from the case store")
+        run = completed
         session.execute(
             update(IngestRunRow)
             .where(IngestRunRow.exhibit_id == exhibit_id, IngestRunRow.status == "complete")
@@ -213,7 +214,9 @@ def ingest_exhibit(
         run.row_counts = dict(ctx.row_counts)
         run.parameters = {**parameters, **ctx.detected}
         session.add_all(
-            EvidenceFileRow(run_id=run_id, table_name=f.table, path=f.path, sha256=f.sha256, rows=f.rows)
+            EvidenceFileRow(
+                run_id=run_id, table_name=f.table, path=f.path, sha256=f.sha256, rows=f.rows
+            )
             for f in files
         )
         session.add_all(_issue_row(run_id, issue) for issue in issues)
@@ -255,9 +258,7 @@ def _issue_row(run_id: str, issue: IngestIssue) -> IngestIssueRow:
 
 
 def _result(session: Any, run: IngestRunRow, reference: str, *, already_done: bool) -> IngestResult:
-    issues = session.execute(
-        select(IngestIssueRow.id).where(IngestIssueRow.run_id == run.id)
-    ).all()
+    issues = session.execute(select(IngestIssueRow.id).where(IngestIssueRow.run_id == run.id)).all()
     return IngestResult(
         run_id=run.id,
         exhibit=reference,

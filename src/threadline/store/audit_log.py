@@ -134,13 +134,17 @@ def verify_chain(session: Session) -> ChainReport:
         count += 1
         if row.seq != expected_seq:
             problems.append(
-                ChainProblem(row.seq, f"sequence jumps from {expected_seq - 1} to {row.seq}: "
-                             "entries are missing")
+                ChainProblem(
+                    row.seq,
+                    f"sequence jumps from {expected_seq - 1} to {row.seq}: entries are missing",
+                )
             )
         if row.prev_hash != prev:
             problems.append(
-                ChainProblem(row.seq, "does not follow the previous entry (deleted, inserted "
-                             "or reordered entries)")
+                ChainProblem(
+                    row.seq,
+                    "does not follow the previous entry (deleted, inserted or reordered entries)",
+                )
             )
         if entry_hash(row) != row.hash:
             problems.append(ChainProblem(row.seq, "content does not match its hash (modified)"))

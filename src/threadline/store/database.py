@@ -77,9 +77,7 @@ def open_case_store(url: str) -> CaseStore:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         # pysqlite's own transaction handling would issue BEGIN itself; turn it off.
-        event.listen(
-            engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None)
-        )
+        event.listen(engine, "connect", lambda conn, _rec: setattr(conn, "isolation_level", None))
     try:
         migrate(engine)
     except OperationalError as exc:

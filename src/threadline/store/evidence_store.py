@@ -17,6 +17,7 @@ cannot read other files or write anything.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -114,10 +115,8 @@ class EvidenceWriter:
     def abort(self) -> None:
         """Discard everything written so far."""
         for writer in self._writers.values():
-            try:
+            with contextlib.suppress(OSError):  # closing a broken file on an error path
                 writer.close()
-            except OSError:  # pragma: no cover - closing a broken file on an error path
-                pass
         self._writers.clear()
         shutil.rmtree(self.partial_dir, ignore_errors=True)
 

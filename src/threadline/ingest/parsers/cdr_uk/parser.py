@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from threadline.errors import ConfigError, IngestError, NoMatchingProfile, NotThisFormat
-from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.context import ParseContext
+from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cdr_uk.profile import (
     Profile,
@@ -129,7 +129,9 @@ class CdrUkParser:
         profile = self.choose_profile(path, ctx)
         layout = layout_of(profile)
         if (path.suffix.lower() == ".xlsx") != (profile.format == "xlsx"):
-            raise NotThisFormat(f"profile {profile.name} reads {profile.format} files", path=path.name)
+            raise NotThisFormat(
+                f"profile {profile.name} reads {profile.format} files", path=path.name
+            )
         headers = read_header(path, layout)
         self._check_headers(path, profile, headers, ctx)
         basis_text = ctx.options.time_basis or profile.time_basis

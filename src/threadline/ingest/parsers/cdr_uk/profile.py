@@ -144,7 +144,8 @@ def _validate(data: object, origin: str) -> Profile:
         return Profile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise ConfigError(f"{origin}: invalid mapping: {problems}") from exc
 

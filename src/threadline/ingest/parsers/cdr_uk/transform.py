@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
@@ -33,7 +34,7 @@ from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOU
 from threadline.model.ids import key_material
 from threadline.model.imei import ImeiKind, normalise_imei
 from threadline.model.imsi import normalise_imsi
-from threadline.model.phone import PhoneKind, normalise_phone
+from threadline.model.phone import normalise_phone
 from threadline.model.time_basis import TimeBasis, offsets_for_local
 
 #: Per-row issues fetched from one chunk for each issue kind; the rest are only counted.
@@ -123,7 +124,9 @@ class CdrTransform:
         folded = [fold_header(h) for h in self.headers]
         return folded.index(fold_header(header))
 
-    def _time_text(self, single: CanonicalField, date: CanonicalField, clock: CanonicalField) -> str:
+    def _time_text(
+        self, single: CanonicalField, date: CanonicalField, clock: CanonicalField
+    ) -> str:
         if self.profile.source_headers(single):
             return self._col(single)
         if self.profile.source_headers(date) and self.profile.source_headers(clock):
@@ -220,28 +223,28 @@ class CdrTransform:
             }
         )
 
-    def _distinct(self, sql_columns: list[str], table: str = "base") -> list[str]:
-        union = " UNION ALL ".join(f"SELECT {c} AS v FROM {table}" for c in sql_columns)
-        query = f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL"
-        return [r[0] for r in self.con.execute(query).fetchall()]
-
     # -----------------------------------------------------------------------------------------
     # the chunk pipeline
 
     def process(self, chunk: TabularChunk) -> None:
         """Normalise one chunk and emit its rows to the canonical tables."""
-        src = chunk.batch.append_column("rn", pa.array(chunk.rows, pa.int64()))
-        self.con.register("src", src)
-        self._stage_base()
-        self._register_lookups()
+        batch = chunk.batch.append_column("rn", pa.array(chunk.rows, pa.int64()))
+        # one copy into DuckDB's own format: every later scan of the chunk is then native
+        self.con.register("src_arrow", batch)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE src AS SELECT *, {self._row_id_sql()} AS row_id "
+            "FROM src_arrow"
+        )
+        self.con.unregister("src_arrow")
+        self._register_lookups(batch)
         self._stage_out()
         self._issues_for_chunk()
         for table in (CALLS, MESSAGES, DATA_SESSIONS):
             self._emit(table)
         self._emit_source_rows()
-        self.con.unregister("src")
 
-    def _stage_base(self) -> None:
+    def _base_sql(self) -> str:
+        """SELECT of the source text of each canonical field, and the record type's meaning."""
         p = self.profile
         rt = self._col("record_type")
         if p.parties == "a_b":
@@ -258,14 +261,10 @@ class CdrTransform:
         end_text = self._time_text("end", "end_date", "end_time")
         start_fmt = sql_literal(p.formats.start)
         end_fmt = sql_literal(p.formats.end) if p.formats.end else "NULL"
-        raw_pairs = ", ".join(
-            f"{sql_literal(h)}, src.c{i}" for i, h in enumerate(self.headers)
-        )
-        self.con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE base AS
+        return f"""
             SELECT
               src.rn AS rn,
+              src.row_id AS row_id,
               'row=' || src.rn AS locator,
               {rt} AS record_type_original,
               rt.tbl AS tbl, rt.direction AS direction, rt.message_type AS message_type,
@@ -282,24 +281,40 @@ class CdrTransform:
               {self._col("apn")} AS apn,
               {self._col("bytes_up")} AS bytes_up_original,
               {self._col("bytes_down")} AS bytes_down_original,
-              {self._col("charging_id")} AS charging_id,
-              json_object({raw_pairs})::VARCHAR AS raw
+              {self._col("charging_id")} AS charging_id
             FROM src LEFT JOIN rt ON upper({rt}) = rt.match
             """
-        )
 
-    def _register_lookups(self) -> None:
-        self.con.register("ph", self._phone_table(self._distinct(["a_raw", "b_raw", "c_raw"])))
-        self.con.register("im", self._imei_table(self._distinct(["imei_original"])))
-        self.con.register("ims", self._imsi_table(self._distinct(["imsi_original"])))
-        cells = self._distinct(["start_cell_original", "end_cell_original"])
-        self.con.register("cl", self._cell_table(cells))
+    def _uniques(self, batch: pa.RecordBatch, fields: list[CanonicalField]) -> list[str]:
+        """Distinct non-blank values (stripped) of the source columns behind ``fields``."""
+        values: set[str] = set()
+        for field_name in fields:
+            for header in self.profile.source_headers(field_name):
+                column = batch.column(self._index(header))
+                values.update(v.strip() for v in pc.unique(column).to_pylist() if v)
+        values.discard("")
+        return sorted(values)
+
+    def _register_lookups(self, batch: pa.RecordBatch) -> None:
+        """Normalise this chunk's distinct identifiers and local minutes (cached across chunks)
+        and register them as lookup tables for the join."""
+        parties: list[CanonicalField] = ["a_party", "b_party", "c_party", "target", "other_party"]
+        self.con.register("ph", self._phone_table(self._uniques(batch, parties)))
+        self.con.register("im", self._imei_table(self._uniques(batch, ["imei"])))
+        self.con.register("ims", self._imsi_table(self._uniques(batch, ["imsi"])))
+        self.con.register("cl", self._cell_table(self._uniques(batch, ["start_cell", "end_cell"])))
         if self._fixed_offset is None:
+            p = self.profile
+            parts = [(self._time_text("start", "start_date", "start_time"), p.formats.start)]
+            if p.formats.end:
+                parts.append((self._time_text("end", "end_date", "end_time"), p.formats.end))
+            union = " UNION ALL ".join(
+                f"SELECT date_trunc('minute', try_strptime({text}, {sql_literal(fmt)})) AS m "
+                "FROM src"
+                for text, fmt in parts
+            )
             rows = self.con.execute(
-                "SELECT DISTINCT date_trunc('minute', start_local) FROM base "
-                "WHERE start_local IS NOT NULL UNION "
-                "SELECT DISTINCT date_trunc('minute', end_local) FROM base "
-                "WHERE end_local IS NOT NULL"
+                f"SELECT DISTINCT m FROM ({union}) WHERE m IS NOT NULL"
             ).fetchall()
             self.con.register("tz", self._minute_table([r[0] for r in rows]))
 
@@ -350,7 +365,9 @@ class CdrTransform:
         target_sql = sql_literal(target) if target else "NULL"
         self.con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE timed AS
+            CREATE OR REPLACE TEMP TABLE out AS
+            WITH base AS ({self._base_sql()}),
+            timed AS (
             SELECT b.*,
               pa.e164 AS a_party, pb.e164 AS b_party, pc.e164 AS c_party,
               im.imei AS imei, im.imei_key AS imei_key, ims.imsi AS imsi,
@@ -366,11 +383,7 @@ class CdrTransform:
             LEFT JOIN cl cs ON cs.raw = b.start_cell_original
             LEFT JOIN cl ce ON ce.raw = b.end_cell_original
             {tz_joins}
-            """
-        )
-        self.con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE out AS
+            )
             SELECT t.*,
               {self._duration_sql().replace("b.duration_original", "t.duration_original")}
                 AS duration_s,
@@ -387,9 +400,9 @@ class CdrTransform:
     # -----------------------------------------------------------------------------------------
     # issues
 
-    def _row_issues(self, where: str, code: str, severity: Severity, message_sql: str) -> None:
-        total = self.con.execute(f"SELECT count(*) FROM out WHERE {where}").fetchone()
-        count = int(total[0]) if total else 0
+    def _row_issues(
+        self, where: str, code: str, severity: Severity, message_sql: str, count: int
+    ) -> None:
         if count == 0:
             return
         rows = self.con.execute(
@@ -401,7 +414,9 @@ class CdrTransform:
         if count > len(rows):
             self.ctx.tally(severity, code, rows[0][1]["m"], count - len(rows))
 
-    def _value_tally(self, column: str, bad: set[str], code: str, severity: Severity, text: str) -> None:
+    def _value_tally(
+        self, column: str, bad: set[str], code: str, severity: Severity, text: str
+    ) -> None:
         if not bad:
             return
         self.con.register("bad", pa.table({"v": pa.array(sorted(bad), pa.string())}))
@@ -415,84 +430,108 @@ class CdrTransform:
             self._value_tallies.setdefault(key, _Tally()).add(int(count), int(first))
             self._value_meta[key] = (severity, text)
 
-    def _issues_for_chunk(self) -> None:
+    def _row_issue_specs(self) -> list[tuple[str, str, Severity, str]]:
+        """(condition, code, severity, message SQL) for every per-row issue kind."""
+        specs: list[tuple[str, str, Severity, str]] = []
         for prefix, what in (("start", "start time"), ("end", "end time")):
             status = f"{prefix}_status"
-            self._row_issues(
-                f"{status} = 'unparsed'",
-                f"time.unparsed.{prefix}",
-                Severity.WARNING,
-                f"struct_pack(m := 'the {what} does not match the format "
-                f"{sql_literal(self._format_for(prefix))[1:-1]}', v := {prefix}_original)",
+            fmt = sql_literal(self._format_for(prefix))[1:-1]
+            specs.append(
+                (
+                    f"{status} = 'unparsed'",
+                    f"time.unparsed.{prefix}",
+                    Severity.WARNING,
+                    f"struct_pack(m := 'the {what} does not match the format {fmt}', "
+                    f"v := {prefix}_original)",
+                )
             )
-            self._row_issues(
-                f"{status} = 'ambiguous'",
-                "time.ambiguous",
-                Severity.WARNING,
-                f"struct_pack(m := 'the {what} falls in the repeated hour when clocks go back in "
-                f"{self.basis.name}: it could be ' || strftime({prefix}_earliest_utc, "
-                "'%H:%M:%S') || ' or ' || strftime("
-                f"{prefix}_latest_utc, '%H:%M:%S') || ' UTC; both are kept, neither is chosen', "
-                f"v := {prefix}_original)",
+            specs.append(
+                (
+                    f"{status} = 'ambiguous'",
+                    "time.ambiguous",
+                    Severity.WARNING,
+                    f"struct_pack(m := 'the {what} falls in the repeated hour when clocks go back in "
+                    f"{self.basis.name}: it could be ' || strftime({prefix}_earliest_utc, "
+                    f"'%H:%M:%S') || ' or ' || strftime({prefix}_latest_utc, '%H:%M:%S') || "
+                    f"' UTC; both are kept, neither is chosen', v := {prefix}_original)",
+                )
             )
-            self._row_issues(
-                f"{status} = 'nonexistent'",
-                "time.nonexistent",
-                Severity.WARNING,
-                f"struct_pack(m := 'the {what} does not exist in {self.basis.name} (clocks went "
-                "forward); it is kept as the range ' || strftime("
-                f"{prefix}_earliest_utc, '%H:%M:%S') || '–' || strftime({prefix}_latest_utc, "
-                "'%H:%M:%S') || ' UTC', "
-                f"v := {prefix}_original)",
+            specs.append(
+                (
+                    f"{status} = 'nonexistent'",
+                    "time.nonexistent",
+                    Severity.WARNING,
+                    f"struct_pack(m := 'the {what} does not exist in {self.basis.name} (clocks went "
+                    f"forward); it is kept as the range ' || strftime({prefix}_earliest_utc, "
+                    f"'%H:%M:%S') || '–' || strftime({prefix}_latest_utc, '%H:%M:%S') || ' UTC', "
+                    f"v := {prefix}_original)",
+                )
             )
-        self._row_issues(
-            "tbl IS NOT NULL AND duration_original IS NOT NULL AND duration_s IS NULL",
-            "duration.unparsed",
-            Severity.WARNING,
-            "struct_pack(m := 'the duration could not be read', v := duration_original)",
+        specs.append(
+            (
+                "tbl IS NOT NULL AND duration_original IS NOT NULL AND duration_s IS NULL",
+                "duration.unparsed",
+                Severity.WARNING,
+                "struct_pack(m := 'the duration could not be read', v := duration_original)",
+            )
         )
         for col in ("bytes_up", "bytes_down"):
-            self._row_issues(
-                f"{col}_original IS NOT NULL AND {col} IS NULL",
-                f"{col}.unparsed",
-                Severity.WARNING,
-                f"struct_pack(m := 'the {col.replace('_', ' ')} value is not a whole number', "
-                f"v := {col}_original)",
+            specs.append(
+                (
+                    f"{col}_original IS NOT NULL AND {col} IS NULL",
+                    f"{col}.unparsed",
+                    Severity.WARNING,
+                    f"struct_pack(m := 'the {col.replace('_', ' ')} value is not a whole number', "
+                    f"v := {col}_original)",
+                )
             )
         facts = self.ctx.exhibit
-        if facts.authorised_from is not None or facts.authorised_to is not None:
-            conds = []
-            if facts.authorised_from is not None:
-                conds.append(f"start_latest_utc < {self._ts_literal(facts.authorised_from)}")
-            if facts.authorised_to is not None:
-                conds.append(f"start_earliest_utc > {self._ts_literal(facts.authorised_to)}")
-            self._row_issues(
-                " OR ".join(f"({c})" for c in conds),
-                "window.outside",
-                Severity.WARNING,
-                "struct_pack(m := 'the event falls outside the authorised window "
-                f"{self._window_text()} (requirement 37)', v := start_original)",
+        conds = []
+        if facts.authorised_from is not None:
+            conds.append(f"start_latest_utc < {self._ts_literal(facts.authorised_from)}")
+        if facts.authorised_to is not None:
+            conds.append(f"start_earliest_utc > {self._ts_literal(facts.authorised_to)}")
+        if conds:
+            specs.append(
+                (
+                    " OR ".join(f"({c})" for c in conds),
+                    "window.outside",
+                    Severity.WARNING,
+                    "struct_pack(m := 'the event falls outside the authorised window "
+                    f"{self._window_text()} (requirement 37)', v := start_original)",
+                )
             )
-        # distinct-value problems
-        unknown = {
-            r[0]
-            for r in self.con.execute(
-                "SELECT DISTINCT record_type_original FROM out WHERE tbl IS NULL "
-                "AND record_type_original IS NOT NULL"
-            ).fetchall()
-        }
-        self._value_tally(
-            "record_type_original",
-            unknown,
-            "record_type.unknown",
-            Severity.WARNING,
-            f"record type not in profile {self.profile.name}: such rows are kept as source rows "
-            "only; map it in a mapping file to ingest them",
-        )
-        missing = self.con.execute(
-            "SELECT count(*), min(rn) FROM out WHERE record_type_original IS NULL"
+        return specs
+
+    def _issues_for_chunk(self) -> None:
+        specs = self._row_issue_specs()
+        counts_sql = ", ".join(f"count(*) FILTER (WHERE {where})" for where, *_ in specs)
+        counted = self.con.execute(
+            f"SELECT {counts_sql}, "
+            "count(*) FILTER (WHERE tbl IS NULL AND record_type_original IS NOT NULL), "
+            "count(*) FILTER (WHERE record_type_original IS NULL) FROM out"
         ).fetchone()
-        if missing and missing[0]:
+        assert counted is not None
+        for (where, code, severity, message), count in zip(specs, counted, strict=False):
+            self._row_issues(where, code, severity, message, int(count))
+        unknown_count, missing_count = int(counted[-2]), int(counted[-1])
+        if unknown_count:
+            unknown = {
+                r[0]
+                for r in self.con.execute(
+                    "SELECT DISTINCT record_type_original FROM out WHERE tbl IS NULL "
+                    "AND record_type_original IS NOT NULL"
+                ).fetchall()
+            }
+            self._value_tally(
+                "record_type_original",
+                unknown,
+                "record_type.unknown",
+                Severity.WARNING,
+                f"record type not in profile {self.profile.name}: such rows are kept as source "
+                "rows only; map it in a mapping file to ingest them",
+            )
+        if missing_count:
             self._value_tally(
                 "coalesce(record_type_original, '')",
                 {""},
@@ -507,22 +546,34 @@ class CdrTransform:
         restored = {r for r, h in self._phones.items() if h[3] and "leading zero" in h[3]}
         for col in ("a_raw", "b_raw", "c_raw"):
             self._value_tally(
-                col, bad_phone, "phone.invalid", Severity.WARNING,
+                col,
+                bad_phone,
+                "phone.invalid",
+                Severity.WARNING,
                 "not a valid telephone number; the original is kept",
             )
             self._value_tally(
-                col, restored, "phone.leading_zero_restored", Severity.INFO,
+                col,
+                restored,
+                "phone.leading_zero_restored",
+                Severity.INFO,
                 "the number had lost its leading zero (a spreadsheet quirk); it was restored",
             )
         imei_warn = {r for r, h in self._imeis.items() if h[3] is Severity.WARNING}
         imei_info = {r for r, h in self._imeis.items() if h[3] is Severity.INFO}
         self._value_tally(
-            "imei_original", imei_warn, "imei.luhn", Severity.WARNING,
+            "imei_original",
+            imei_warn,
+            "imei.luhn",
+            Severity.WARNING,
             "IMEI fails the Luhn check or is malformed: matched on its first 14 digits; a failure "
             "is a warning, not proof of a false device (requirement 24)",
         )
         self._value_tally(
-            "imei_original", imei_info, "imei.padded", Severity.INFO,
+            "imei_original",
+            imei_info,
+            "imei.padded",
+            Severity.INFO,
             "IMEI ends in a padding 0 instead of its check digit (networks do not send it)",
         )
         bad_imsi = {r for r, h in self._imsis.items() if h[0] is None}
@@ -532,7 +583,10 @@ class CdrTransform:
         bad_cell = {r for r, h in self._cells.items() if h[1] is not None}
         for col in ("start_cell_original", "end_cell_original"):
             self._value_tally(
-                col, bad_cell, "cell.unparsed", Severity.WARNING,
+                col,
+                bad_cell,
+                "cell.unparsed",
+                Severity.WARNING,
                 "the cell identity could not be read; the original is kept",
             )
 
@@ -546,7 +600,7 @@ class CdrTransform:
 
     @staticmethod
     def _ts_literal(moment: datetime) -> str:
-        utc = moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+        utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
         return f"TIMESTAMP '{utc.isoformat(sep=' ')}'"
 
     def finish(self) -> None:
@@ -581,9 +635,13 @@ class CdrTransform:
     # -----------------------------------------------------------------------------------------
     # emitting
 
-    def _row_id_sql(self, table: str) -> str:
-        prefix = key_material("row", self.ctx.exhibit.exhibit_id, table)
-        return f"substr(sha256({sql_literal(prefix)} || length(locator) || ':' || locator), 1, 32)"
+    def _row_id_sql(self) -> str:
+        """SQL computing :func:`threadline.model.ids.row_id` from the row number ``rn``."""
+        prefix = key_material("row", self.ctx.exhibit.exhibit_id)
+        locator = "('row=' || rn)"
+        return (
+            f"substr(sha256({sql_literal(prefix)} || length({locator}) || ':' || {locator}), 1, 32)"
+        )
 
     def _emit(self, table: Table) -> None:
         exprs = self._expressions(table)
@@ -596,15 +654,17 @@ class CdrTransform:
 
     def _emit_source_rows(self) -> None:
         exprs = self._common(SOURCE_ROWS)
-        exprs["raw"] = "raw"
+        exprs["locator"] = "'row=' || rn"
+        pairs = ", ".join(f"{sql_literal(h)}, c{i}" for i, h in enumerate(self.headers))
+        exprs["raw"] = f"json_object({pairs})::VARCHAR"
         select = ", ".join(f"{exprs[c]} AS {c}" for c in SOURCE_ROWS.column_names)
-        data = self.con.execute(f"SELECT {select} FROM out ORDER BY rn").to_arrow_table()
+        data = self.con.execute(f"SELECT {select} FROM src ORDER BY rn").to_arrow_table()
         if data.num_rows:
             self.ctx.emit(SOURCE_ROWS.name, conform(SOURCE_ROWS, data))
 
     def _common(self, table: Table) -> dict[str, str]:
         return {
-            "row_id": self._row_id_sql(table.name),
+            "row_id": "row_id",
             "exhibit_id": sql_literal(self.ctx.exhibit.exhibit_id),
             "locator": "locator",
             "parser": sql_literal(self.ctx.parser_ref),
@@ -614,10 +674,25 @@ class CdrTransform:
     def _expressions(self, table: Table) -> dict[str, str]:
         exprs = self._common(table)
         same = [
-            "record_type_original", "direction", "imei", "imei_key", "imei_original", "imsi",
-            "imsi_original", "start_cell", "start_cell_original", "end_cell", "end_cell_original",
-            "duration_s", "duration_original", "apn", "bytes_up", "bytes_down", "charging_id",
-            "target_role", "message_type",
+            "record_type_original",
+            "direction",
+            "imei",
+            "imei_key",
+            "imei_original",
+            "imsi",
+            "imsi_original",
+            "start_cell",
+            "start_cell_original",
+            "end_cell",
+            "end_cell_original",
+            "duration_s",
+            "duration_original",
+            "apn",
+            "bytes_up",
+            "bytes_down",
+            "charging_id",
+            "target_role",
+            "message_type",
         ]
         for name in same:
             exprs[name] = name
@@ -641,5 +716,6 @@ class CdrTransform:
 
 def raw_json(headers: list[str], values: list[str]) -> str:
     """The JSON text of a raw source row, as the SQL ``json_object`` writes it (for tests)."""
-    return json.dumps(dict(zip(headers, values, strict=True)), ensure_ascii=False, separators=(",", ":"))
-
+    return json.dumps(
+        dict(zip(headers, values, strict=True)), ensure_ascii=False, separators=(",", ":")
+    )

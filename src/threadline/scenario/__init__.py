@@ -1,0 +1,42 @@
+"""Synthetic case generator: Operation Cedar, a fictional modern-slavery investigation.
+
+It writes realistic exhibits (call data returns in four fictional UK network layouts, an operator
+cell list) with fictional identifiers only (requirement 66), and the ground truth they were drawn
+from, so that ``threadline demo``, tests and benchmarks all work from the same known case.
+
+Public API::
+
+    generate_case(out_dir, *, seed=20261122, scale=None) -> GroundTruth
+    generate_cdr_file(path, layout, rows, *, seed=20261122, chunk_rows=500_000) -> CdrFileSummary
+    GroundTruth.to_json() / GroundTruth.from_json(text)
+
+The package imports only :mod:`threadline.model` and :mod:`threadline.errors` from the project.
+"""
+
+from threadline.scenario.generator import (
+    DEFAULT_SEED,
+    CdrFileSummary,
+    generate_case,
+    generate_cdr_file,
+)
+from threadline.scenario.layouts import CELL_LIST_HEADER, HEADERS, Layout
+from threadline.scenario.truth import (
+    AnomalyLocators,
+    ExhibitCounts,
+    ExhibitTruth,
+    GroundTruth,
+)
+
+__all__ = [
+    "CELL_LIST_HEADER",
+    "DEFAULT_SEED",
+    "HEADERS",
+    "AnomalyLocators",
+    "CdrFileSummary",
+    "ExhibitCounts",
+    "ExhibitTruth",
+    "GroundTruth",
+    "Layout",
+    "generate_case",
+    "generate_cdr_file",
+]

@@ -1,0 +1,944 @@
+"""Operation Cedar as events: who calls and texts whom, when, from where, on which handset.
+
+The story runs from 2026-03-01 to 2026-11-15 (both UK clock changes fall inside it). Patterns an
+analyst should be able to recover:
+
+* the lieutenants (P02, P03) talk to the controller (P01) every day, by call and text;
+* each working morning (Monday to Saturday) the four drivers call the house manager (P10)
+  between 05:30 and 06:30, then two of them drive in convoy from House 1 to a work site;
+* the money handler (P08) texts the controller every Sunday evening, and he usually replies;
+* the recruiter (P09) and the associates (P11, P12) are in occasional contact;
+* the house manager calls the victims' shared phone and V03's phone in the evenings;
+* on 2026-07-13 the controller drops his number and carries on with a successor number in the
+  same handset: the same people, family and takeaways call the new number;
+* every target line also has background traffic (family, friends, takeaways, taxis, a solicitor,
+  bank and parcel texts from short codes and sender IDs, diverted calls to voicemail) and data
+  sessions, so that the organised network is not the only thing in the data.
+
+Events are drawn per channel with numpy (Poisson counts per day, local hours converted to UTC),
+then each CDR exhibit is cut from them from its target line's point of view. A call between two
+target lines appears in both returns with the same instant (and the same story communication id,
+which the ground truth uses to count distinct communications).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from threadline.scenario.cast import (
+    ADDRESSES,
+    GENERIC_PLACES,
+    HANDSET_MODELS,
+    PEOPLE,
+    SCHEDULES,
+    SHARED_PHONE_USERS,
+    VEHICLES,
+    Schedule,
+)
+from threadline.scenario.geography import NETWORKS, Geography, Place
+from threadline.scenario.identifiers import (
+    SENDER_IDS,
+    SHORT_CODES,
+    NumberBook,
+    make_imei,
+    make_imsi,
+    rng_stream,
+)
+from threadline.scenario.layouts import Layout
+from threadline.scenario.rows import DATA, FORWARDED, SMS, VOICE, RowBatch, make_batch
+from threadline.scenario.timebase import epoch, local_to_utc, uk_offset
+from threadline.scenario.truth import ConvoyTrip
+
+__all__ = [
+    "PERIOD_END",
+    "PERIOD_START",
+    "SWITCH_AT",
+    "CoreCase",
+    "CoreExhibit",
+    "HandsetInfo",
+    "Line",
+    "assign_cells",
+    "build_core",
+    "split_partials",
+    "split_sessions",
+]
+
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+
+PERIOD_START = datetime(2026, 3, 1, tzinfo=UTC)
+PERIOD_END = datetime(2026, 11, 15, 23, 59, 59, tzinfo=UTC)
+#: The controller's old number stops and the successor starts being used at this instant.
+SWITCH_AT = datetime(2026, 7, 13, 6, 0, tzinfo=UTC)
+#: The driver P04 moves his SIM into a new handset at this instant.
+HANDSET_SWAP_AT = datetime(2026, 8, 10, 6, 0, tzinfo=UTC)
+
+#: Charging IDs of the core case's data sessions are this plus the communication id.
+CHARGING_BASE = 2_600_000_000
+
+_Endpoint = str | int
+"""A line owner key (person id, or ``SH`` for the shared victims' phone) or a number-book index."""
+
+#: Person-to-person channels: (a, b, kind, events per eligible day, days, local hours from/to,
+#: probability a originates, median call seconds).
+_PERSON_CHANNELS: tuple[tuple[str, str, int, float, str, float, float, float, int], ...] = (
+    ("P02", "P01", VOICE, 1.4, "daily", 8, 22, 0.55, 95),
+    ("P03", "P01", VOICE, 1.2, "daily", 8, 22, 0.55, 80),
+    ("P02", "P01", SMS, 1.0, "daily", 8, 23, 0.5, 0),
+    ("P03", "P01", SMS, 0.8, "daily", 8, 23, 0.5, 0),
+    ("P04", "P10", VOICE, 0.85, "workdays", 5.5, 6.5, 0.9, 40),
+    ("P05", "P10", VOICE, 0.85, "workdays", 5.5, 6.5, 0.9, 35),
+    ("P06", "P10", VOICE, 0.8, "workdays", 5.5, 6.5, 0.9, 45),
+    ("P07", "P10", VOICE, 0.8, "workdays", 5.5, 6.5, 0.9, 30),
+    ("P08", "P01", SMS, 1.4, "sundays", 19, 21, 0.75, 0),
+    ("P08", "P01", VOICE, 0.05, "daily", 10, 20, 0.5, 120),
+    ("P09", "P01", VOICE, 0.3, "daily", 10, 21, 0.6, 150),
+    ("P09", "P01", SMS, 0.2, "daily", 10, 22, 0.6, 0),
+    ("P09", "P03", VOICE, 0.15, "daily", 10, 21, 0.5, 120),
+    ("P10", "P02", SMS, 1.2, "daily", 7, 22, 0.6, 0),
+    ("P10", "P02", VOICE, 0.5, "daily", 7, 22, 0.6, 70),
+    ("P11", "P01", VOICE, 0.15, "daily", 11, 23, 0.5, 200),
+    ("P12", "P01", VOICE, 0.12, "daily", 11, 23, 0.5, 150),
+    ("P11", "P02", VOICE, 0.1, "daily", 11, 23, 0.5, 90),
+    ("P12", "P08", VOICE, 0.05, "daily", 10, 18, 0.5, 110),
+    ("P04", "P02", VOICE, 0.4, "workdays", 10, 16, 0.6, 60),
+    ("P05", "P02", VOICE, 0.15, "workdays", 10, 16, 0.6, 60),
+    ("P06", "P02", VOICE, 0.1, "workdays", 10, 16, 0.6, 60),
+    ("P07", "P03", VOICE, 0.2, "workdays", 10, 16, 0.6, 60),
+    ("P10", "SH", VOICE, 0.3, "daily", 18, 22, 0.8, 45),
+    ("P10", "SH", SMS, 0.2, "daily", 18, 22, 0.8, 0),
+    ("P10", "V03", VOICE, 0.15, "daily", 18, 22, 0.8, 40),
+    ("P02", "P03", VOICE, 0.5, "daily", 9, 21, 0.5, 110),
+    ("P02", "P08", VOICE, 0.14, "daily", 10, 18, 0.5, 100),
+    ("P01", "P10", VOICE, 0.2, "daily", 9, 21, 0.7, 60),
+)
+
+#: People whose lines are CDR targets in the core case, and their data sessions per day.
+_TARGET_DATA_RATES: tuple[tuple[str, float], ...] = (
+    ("P01", 8.0),
+    ("P02", 6.0),
+    ("P04", 5.0),
+    ("P08", 5.0),
+)
+_FAMILY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("P01", ("partner", "brother", "mother")),
+    ("P02", ("wife", "cousin")),
+    ("P04", ("wife", "sister")),
+    ("P08", ("husband", "mother", "daughter")),
+)
+_TOWN_SERVICES: tuple[tuple[str, str, float, float, float], ...] = (
+    # label, drama range, calls per day, local hours from/to
+    ("takeaway: Golden Lantern (fictional)", "no area (01632)", 0.06, 17, 22),
+    ("takeaway: Mere Pizza Co (fictional)", "no area (01632)", 0.05, 17, 23),
+    ("takeaway: Saffron Spice House (fictional)", "no area (01632)", 0.04, 17, 22),
+    ("taxi: Mere Cars (fictional)", "no area (01632)", 0.05, 7, 23),
+    ("taxi: Hollowmere Private Hire (fictional)", "no area (01632)", 0.03, 7, 23),
+    ("barber: Kestrel Cuts (fictional)", "no area (01632)", 0.015, 9, 18),
+    ("GP surgery: Wexley Park Medical Centre (fictional)", "no area (01632)", 0.01, 8, 17),
+    ("bank helpline: Northvale Bank (fictional)", "freephone", 0.01, 8, 20),
+    ("council: Hollowmere Borough Council (fictional)", "UK-wide 03", 0.008, 9, 17),
+)
+_LONDON_SERVICES: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = (
+    ("solicitor: Thamesgate Legal LLP (fictional)", (("P01", 0.02), ("P08", 0.02))),
+    ("money transfer: SwiftRemit Bureau (fictional)", (("P08", 0.08), ("P01", 0.01))),
+)
+_PREMIUM = ("premium line: Lucky Stars Quiz (fictional)", (("P04", 0.01),))
+#: Texts from sender IDs and short codes: (value, label, texts per day, direction in).
+_SERVICE_TEXTS: tuple[tuple[str, str, float, bool], ...] = (
+    (SENDER_IDS[0], "bank alerts: Northvale Bank (fictional)", 0.06, True),
+    (SENDER_IDS[1], "parcel notices: QuikParcel (fictional)", 0.04, True),
+    (SENDER_IDS[2], "appointment reminders: Hollowmere Clinic (fictional)", 0.01, True),
+    (SENDER_IDS[3], "bank alerts: Tally Bank (fictional)", 0.04, True),
+    (SHORT_CODES[0], "network service messages (fictional short code)", 0.02, True),
+    (SHORT_CODES[1], "charity donation line (fictional short code)", 0.01, False),
+    (SHORT_CODES[2], "bank one-time codes (fictional short code)", 0.03, True),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A telephone line (number on a SIM) in the story."""
+
+    key: str
+    number: int
+    user: str | None
+    shared_by: tuple[str, ...]
+    network: int
+    in_use_from: int
+    in_use_to: int
+    sim: int
+    handsets: tuple[tuple[int, int], ...]
+    """(from epoch seconds, handset index) in time order."""
+    schedule: Schedule
+    label: str
+
+    def handset_at(self, seconds: I64) -> I32:
+        """Handset index in use at each instant."""
+        starts = np.asarray([h[0] for h in self.handsets], dtype=np.int64)
+        which = np.clip(np.searchsorted(starts, seconds, side="right") - 1, 0, None)
+        return np.asarray([h[1] for h in self.handsets], dtype=np.int32)[which]
+
+
+@dataclass(frozen=True, slots=True)
+class HandsetInfo:
+    """A handset of the story."""
+
+    imei: str
+    user: str | None
+    model: str
+    in_use_from: int
+    in_use_to: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Comms:
+    """Every communication and data session of the story, in time order; index = comm id."""
+
+    kind: npt.NDArray[np.int8]
+    a: I32
+    b: I32
+    c: I32
+    start: I64
+    duration: I64
+    bytes_up: I64
+    bytes_down: I64
+    clock_shift: I64
+
+
+@dataclass(frozen=True, slots=True)
+class CoreExhibit:
+    """One CDR return of the core case, ready to write."""
+
+    reference: str
+    layout: Layout
+    line: Line
+    person: str
+    window_start: int
+    window_end: int
+    authorisation: str
+    description: str
+    batch: RowBatch
+
+
+@dataclass(frozen=True, slots=True)
+class CoreCase:
+    """Everything the core story produced."""
+
+    book: NumberBook
+    geography: Geography
+    lines: tuple[Line, ...]
+    handsets: tuple[HandsetInfo, ...]
+    imei_table: tuple[str, ...]
+    """IMEIs by handset index; entries after ``len(handsets)`` are deliberately corrupted."""
+    imsis: tuple[str, ...]
+    background: tuple[tuple[int, str], ...]
+    """(number index, label) of the background numbers."""
+    services: tuple[tuple[str, str, str], ...]
+    """(value, kind, label) of short codes and sender IDs."""
+    voicemail: tuple[int, ...]
+    """Number index of each network's voicemail service, by network index."""
+    exhibits: tuple[CoreExhibit, ...]
+    convoy_trips: tuple[ConvoyTrip, ...]
+    last_old_event: int
+    first_new_event: int
+
+    def line(self, key: str) -> Line:
+        """Return the line with this key (``P01-old``, ``P02``, ``SH`` …)."""
+        for line in self.lines:
+            if line.key == key:
+                return line
+        raise KeyError(key)
+
+    def person_of_number(self) -> dict[int, str]:
+        """Map number index to the one person using it (shared lines are left out)."""
+        return {line.number: line.user for line in self.lines if line.user is not None}
+
+
+def _all_places() -> tuple[Place, ...]:
+    return tuple(a.place() for a in ADDRESSES) + GENERIC_PLACES
+
+
+def _place_cells(geography: Geography, network: int) -> dict[str, tuple[int, int]]:
+    return {p.key: geography.place_cells(network, p) for p in geography.places}
+
+
+def assign_cells(
+    rng: np.random.Generator,
+    cells: Mapping[str, tuple[int, int]],
+    schedule: Schedule,
+    start: I64,
+    kind: npt.NDArray[np.int8],
+) -> tuple[I32, I32]:
+    """Pick start and end cells for rows from where the line's user is at each instant.
+
+    Working hours (Monday to Saturday, local time) put the user at the schedule's day place,
+    other hours at the night place; 15% of rows are at one of the places they roam to. A place
+    is served by its usual cell 80% of the time and by a neighbouring cell otherwise; 30% of
+    calls and sessions end on the other of the two. SMS rows have no end cell.
+    """
+    n = start.shape[0]
+    local = start + uk_offset(start)
+    hour = (local % 86400) // 3600
+    weekday = (local // 86400 + 3) % 7
+    in_day = (weekday < 6) & (hour >= schedule.day_from) & (hour < schedule.day_to)
+    keys = [schedule.night, schedule.day, *schedule.roam]
+    usual = np.asarray([cells[k][0] for k in keys], dtype=np.int32)
+    neighbour = np.asarray([cells[k][1] for k in keys], dtype=np.int32)
+    place = np.where(in_day, 1, 0)
+    roaming = rng.random(n) < 0.15
+    if schedule.roam:
+        place = np.where(roaming, 2 + rng.integers(0, len(schedule.roam), n), place)
+    use_neighbour = rng.random(n) < 0.2
+    cell_start = np.where(use_neighbour, neighbour[place], usual[place])
+    other = np.where(use_neighbour, usual[place], neighbour[place])
+    cell_end = np.where(rng.random(n) < 0.3, other, cell_start)
+    cell_end = np.where(kind == SMS, -1, cell_end)
+    return cell_start.astype(np.int32), cell_end.astype(np.int32)
+
+
+def _local_days(weekday_filter: str) -> I64:
+    first = PERIOD_START.date()
+    count = (PERIOD_END.date() - first).days + 1
+    days = [first + timedelta(days=i) for i in range(count)]
+    if weekday_filter == "workdays":
+        days = [d for d in days if d.weekday() < 6]
+    elif weekday_filter == "sundays":
+        days = [d for d in days if d.weekday() == 6]
+    return np.asarray([epoch(d) for d in days], dtype=np.int64)
+
+
+def _call_seconds(rng: np.random.Generator, n: int, median: int) -> I64:
+    seconds = np.rint(rng.lognormal(np.log(max(median, 1)), 0.8, n))
+    seconds = np.clip(seconds, 5, 3600)
+    unanswered = rng.random(n) < 0.05
+    return np.where(unanswered, 0, seconds).astype(np.int64)
+
+
+@dataclass(slots=True)
+class _Draft:
+    """Growing column lists while the story is drawn (local to :func:`build_core`)."""
+
+    kind: list[npt.NDArray[np.int8]]
+    a: list[I32]
+    b: list[I32]
+    c: list[I32]
+    start: list[I64]
+    duration: list[I64]
+
+    def add(self, kind: int, a: I32, b: I32, c: I32, start: I64, duration: I64) -> None:
+        keep = (a >= 0) & ((b >= 0) | (kind == DATA)) & (start <= epoch(PERIOD_END))
+        keep &= start >= epoch(PERIOD_START)
+        self.kind.append(np.full(int(keep.sum()), kind, np.int8))
+        self.a.append(a[keep].astype(np.int32))
+        self.b.append(b[keep].astype(np.int32))
+        self.c.append(c[keep].astype(np.int32))
+        self.start.append(start[keep].astype(np.int64))
+        self.duration.append(duration[keep].astype(np.int64))
+
+
+def _resolve(lines_by_owner: Mapping[str, Sequence[Line]], endpoint: _Endpoint, at: I64) -> I32:
+    if isinstance(endpoint, int):
+        return np.full(at.shape[0], endpoint, np.int32)
+    number = np.full(at.shape[0], -1, np.int32)
+    for line in lines_by_owner.get(endpoint, ()):
+        active = (at >= line.in_use_from) & (at <= line.in_use_to)
+        number = np.where(active, line.number, number)
+    return number.astype(np.int32)
+
+
+def _channel(
+    rng: np.random.Generator,
+    draft: _Draft,
+    lines_by_owner: Mapping[str, Sequence[Line]],
+    a: _Endpoint,
+    b: _Endpoint,
+    kind: int,
+    rate: float,
+    days: str,
+    hours: tuple[float, float],
+    p_a_first: float,
+    median: int,
+) -> None:
+    """Draw one channel's events and add them to the draft."""
+    day_starts = _local_days(days)
+    counts = rng.poisson(rate, day_starts.shape[0])
+    local = np.repeat(day_starts, counts)
+    local = local + rng.integers(int(hours[0] * 3600), int(hours[1] * 3600), local.shape[0])
+    start = local_to_utc(local)
+    a_first = rng.random(start.shape[0]) < p_a_first
+    seconds = _call_seconds(rng, start.shape[0], median) if kind == VOICE else start * 0
+    a_number = _resolve(lines_by_owner, a, start)
+    b_number = _resolve(lines_by_owner, b, start)
+    origin = np.where(a_first, a_number, b_number).astype(np.int32)
+    destination = np.where(a_first, b_number, a_number).astype(np.int32)
+    none = np.full(start.shape[0], -1, np.int32)
+    draft.add(kind, origin, destination, none, start, seconds)
+
+
+def _data_sessions(
+    rng: np.random.Generator,
+    draft: _Draft,
+    lines_by_owner: Mapping[str, Sequence[Line]],
+    person: str,
+    rate: float,
+) -> None:
+    day_starts = _local_days("daily")
+    counts = rng.poisson(rate, day_starts.shape[0])
+    local = np.repeat(day_starts, counts)
+    local = local + rng.integers(7 * 3600, 24 * 3600, local.shape[0])
+    start = local_to_utc(local)
+    n = start.shape[0]
+    long_session = rng.random(n) < 0.12
+    seconds = np.where(
+        long_session,
+        rng.integers(3600, 10800, n),
+        np.clip(np.rint(rng.lognormal(np.log(240), 0.9, n)), 10, 3000),
+    ).astype(np.int64)
+    number = _resolve(lines_by_owner, person, start)
+    none = np.full(n, -1, np.int32)
+    draft.add(DATA, number, none, none, start, seconds)
+
+
+def _sorted_comms(draft: _Draft, rng: np.random.Generator, extra: _Comms) -> _Comms:
+    kind = np.concatenate([*draft.kind, extra.kind])
+    start = np.concatenate([*draft.start, extra.start])
+    duration = np.concatenate([*draft.duration, extra.duration])
+    n_draft = kind.shape[0] - extra.kind.shape[0]
+    is_data = kind == DATA
+    up = np.where(is_data, np.rint(rng.lognormal(10.5, 1.3, kind.shape[0])), 0).astype(np.int64)
+    down = np.where(is_data, up * rng.integers(3, 12, kind.shape[0]), 0).astype(np.int64)
+    up[n_draft:] = extra.bytes_up
+    down[n_draft:] = extra.bytes_down
+    shift = np.concatenate([np.zeros(n_draft, np.int64), extra.clock_shift])
+    order = np.argsort(start, kind="stable")
+    return _Comms(
+        kind=kind[order],
+        a=np.concatenate([*draft.a, extra.a])[order],
+        b=np.concatenate([*draft.b, extra.b])[order],
+        c=np.concatenate([*draft.c, extra.c])[order],
+        start=start[order],
+        duration=duration[order],
+        bytes_up=up[order],
+        bytes_down=down[order],
+        clock_shift=shift[order],
+    )
+
+
+def _rows_for_line(
+    rng: np.random.Generator,
+    comms: _Comms,
+    line: Line,
+    selected: npt.NDArray[np.intp],
+    cells: Mapping[str, tuple[int, int]],
+) -> RowBatch:
+    kind = comms.kind[selected]
+    is_data = kind == DATA
+    outgoing = (comms.a[selected] == line.number) | is_data
+    other = np.where(outgoing, comms.b[selected], comms.a[selected])
+    other = np.where(is_data, -1, other)
+    start = comms.start[selected]
+    cell_start, cell_end = assign_cells(rng, cells, line.schedule, start, kind)
+    n = selected.shape[0]
+    return make_batch(
+        n,
+        kind=kind,
+        outgoing=outgoing,
+        other=other,
+        forwarded=np.where(kind == FORWARDED, comms.c[selected], -1),
+        start=start,
+        duration=comms.duration[selected],
+        handset=line.handset_at(start),
+        sim=np.full(n, line.sim, np.int32),
+        cell_start=cell_start,
+        cell_end=cell_end,
+        bytes_up=comms.bytes_up[selected],
+        bytes_down=comms.bytes_down[selected],
+        charging=np.where(is_data, CHARGING_BASE + selected, -1),
+        clock_shift=comms.clock_shift[selected],
+        comm=selected,
+    )
+
+
+def split_partials(rng: np.random.Generator, batch: RowBatch, probability: float) -> RowBatch:
+    """Split some data sessions of an hour or more into 2–3 partial records (same charging ID).
+
+    Sessions of two hours or more become three records, shorter ones two. Returns the rows in
+    time order.
+    """
+    long_rows = np.flatnonzero((batch.kind == DATA) & (batch.duration >= 3600))
+    chosen = long_rows[rng.random(long_rows.shape[0]) < probability]
+    parts = np.where(batch.duration[chosen] >= 7200, 3, 2)
+    return split_sessions(batch, chosen, parts)
+
+
+def split_sessions(batch: RowBatch, chosen: npt.NDArray[np.intp], parts: I64) -> RowBatch:
+    """Replace each chosen data row by ``parts`` consecutive partial records of the same session.
+
+    Each partial record covers a consecutive slice of the session's time, with its share of the
+    bytes, and keeps the session's charging ID. Returns the rows in time order.
+    """
+    if chosen.shape[0] == 0:
+        return batch.sorted()
+    keep = np.ones(len(batch), np.bool_)
+    keep[chosen] = False
+    repeated = np.repeat(chosen, parts)
+    ordinal = np.concatenate([np.arange(p) for p in parts.tolist()]).astype(np.int64)
+    total_parts = np.repeat(parts, parts).astype(np.int64)
+    split = batch.take(repeated)
+    share = split.duration // total_parts
+    last = ordinal == total_parts - 1
+    part_duration = np.where(last, split.duration - share * (total_parts - 1), share)
+    partials = RowBatch(
+        kind=split.kind,
+        outgoing=split.outgoing,
+        other=split.other,
+        forwarded=split.forwarded,
+        start=split.start + share * ordinal,
+        duration=part_duration,
+        handset=split.handset,
+        sim=split.sim,
+        cell_start=split.cell_start,
+        cell_end=split.cell_end,
+        bytes_up=split.bytes_up // total_parts,
+        bytes_down=split.bytes_down // total_parts,
+        charging=split.charging,
+        clock_shift=split.clock_shift,
+        comm=split.comm,
+    )
+    return RowBatch.concat([batch.take(np.flatnonzero(keep)), partials]).sorted()
+
+
+def _deliberate_b_sessions(line: Line) -> _Comms:
+    """Data sessions placed in the clock-change hours of 2026 (see the network-b anomalies)."""
+    ambiguous = [
+        (datetime(2026, 10, 25, 0, 12, 40, tzinfo=UTC), 170),
+        (datetime(2026, 10, 25, 0, 41, 5, tzinfo=UTC), 240),
+        (datetime(2026, 10, 25, 1, 7, 30, tzinfo=UTC), 95),
+        (datetime(2026, 10, 25, 1, 33, 12, tzinfo=UTC), 300),
+    ]
+    # The provider's clock went forward an hour early for these two: written 01:20 and 01:47 on
+    # 29 March, local times that do not exist.
+    gap = [
+        (datetime(2026, 3, 29, 0, 20, 15, tzinfo=UTC), 120),
+        (datetime(2026, 3, 29, 0, 47, 50, tzinfo=UTC), 200),
+    ]
+    events = ambiguous + gap
+    n = len(events)
+    return _Comms(
+        kind=np.full(n, DATA, np.int8),
+        a=np.full(n, line.number, np.int32),
+        b=np.full(n, -1, np.int32),
+        c=np.full(n, -1, np.int32),
+        start=np.asarray([epoch(t) for t, _ in events], np.int64),
+        duration=np.asarray([d for _, d in events], np.int64),
+        bytes_up=np.asarray([18_204, 40_960, 9_812, 77_310, 12_288, 30_117], np.int64),
+        bytes_down=np.asarray([150_332, 388_120, 60_002, 802_551, 99_870, 245_006], np.int64),
+        clock_shift=np.asarray([0, 0, 0, 0, 3600, 3600], np.int64),
+    )
+
+
+def _distinct(rng: np.random.Generator, high: int, count: int) -> list[int]:
+    values: list[int] = []
+    seen: set[int] = set()
+    while len(values) < count:
+        for value in rng.integers(0, high, count * 2).tolist():
+            if value not in seen:
+                seen.add(value)
+                values.append(value)
+                if len(values) == count:
+                    break
+    return values
+
+
+def _convoy_trips(seed: int) -> tuple[ConvoyTrip, ...]:
+    rng = rng_stream(seed, "convoy")
+    lead, follow = VEHICLES[0].vrm, VEHICLES[1].vrm
+    trips: list[ConvoyTrip] = []
+    day = PERIOD_START.date()
+    while day <= PERIOD_END.date():
+        weekday = day.weekday()
+        go = bool(rng.random() < 0.85)
+        depart_seconds = int(rng.integers(int(6.58 * 3600), int(6.92 * 3600)))
+        drive = int(rng.integers(17 * 60, 24 * 60))
+        gap = int(rng.integers(20, 76))
+        if weekday < 6 and go:
+            local = np.asarray([epoch(day) + depart_seconds], np.int64)
+            depart = int(local_to_utc(local)[0])
+            trips.append(
+                ConvoyTrip(
+                    date=day,
+                    lead_vrm=lead,
+                    follow_vrm=follow,
+                    depart=datetime.fromtimestamp(depart, tz=UTC),
+                    arrive=datetime.fromtimestamp(depart + drive, tz=UTC),
+                    gap_seconds=gap,
+                    from_address="A1",
+                    to_address="W1" if weekday == 5 else "W3",
+                )
+            )
+        day += timedelta(days=1)
+    return tuple(trips)
+
+
+def build_core(seed: int) -> CoreCase:
+    """Draw the whole core story for ``seed`` and cut its five CDR returns."""
+    book = NumberBook.build()
+    geography = Geography.build(rng_stream(seed, "masts"), _all_places())
+
+    # Numbers: the core case keeps suffixes 000-199 of the mobile, 01632, London and non-geographic
+    # ranges; the bulk network added by ``scale`` uses everything else.
+    pick = rng_stream(seed, "numbers")
+    mobiles = iter(pick.permutation(200).tolist())
+    landlines = iter(pick.permutation(200).tolist())
+    london = iter(pick.permutation(200).tolist())
+
+    line_owners = [
+        *[(p.id, p.network) for p in PEOPLE if p.network is not None and p.id != "P01"],
+        ("SH", "network-b"),
+    ]
+    start_s, end_s, switch_s = epoch(PERIOD_START), epoch(PERIOD_END), epoch(SWITCH_AT)
+    swap_s = epoch(HANDSET_SWAP_AT)
+
+    kit = rng_stream(seed, "handsets")
+    serials = iter(_distinct(kit, 10**6, 40))
+    msins = iter(_distinct(kit, 10**10, 40))
+    handsets: list[HandsetInfo] = []
+    imsis: list[str] = []
+
+    def new_handset(user: str | None, lines: tuple[str, ...], start: int, end: int) -> int:
+        tac, model = HANDSET_MODELS[int(kit.integers(0, len(HANDSET_MODELS)))]
+        handsets.append(HandsetInfo(make_imei(tac, next(serials)), user, model, start, end, lines))
+        return len(handsets) - 1
+
+    def new_sim() -> int:
+        imsis.append(make_imsi(next(msins)))
+        return len(imsis) - 1
+
+    network_index = {n.layout: i for i, n in enumerate(NETWORKS)}
+    lines: list[Line] = []
+    controller_handset = new_handset("P01", ("P01-old", "P01-new"), start_s, end_s)
+    for key, network, first, last in (
+        ("P01-old", "network-a", start_s, switch_s - 1),
+        ("P01-new", "network-d", switch_s, end_s),
+    ):
+        lines.append(
+            Line(
+                key=key,
+                number=book.index("mobile", next(mobiles)),
+                user="P01",
+                shared_by=(),
+                network=network_index[network],
+                in_use_from=first,
+                in_use_to=last,
+                sim=new_sim(),
+                handsets=((start_s, controller_handset),),
+                schedule=SCHEDULES["P01"],
+                label="controller's first number" if key == "P01-old" else "successor number",
+            )
+        )
+    for owner, network in line_owners:
+        assert network is not None
+        shared = SHARED_PHONE_USERS if owner == "SH" else ()
+        user = None if owner == "SH" else owner
+        if owner == "P04":
+            first_handset = new_handset(owner, (owner,), start_s, swap_s - 1)
+            second = new_handset(owner, (owner,), swap_s, end_s)
+            history: tuple[tuple[int, int], ...] = ((start_s, first_handset), (swap_s, second))
+        else:
+            history = ((start_s, new_handset(user, (owner,), start_s, end_s)),)
+        lines.append(
+            Line(
+                key=owner,
+                number=book.index("mobile", next(mobiles)),
+                user=user,
+                shared_by=shared,
+                network=network_index[network],
+                in_use_from=start_s,
+                in_use_to=end_s,
+                sim=new_sim(),
+                handsets=history,
+                schedule=SCHEDULES[owner],
+                label="victims' shared phone" if owner == "SH" else "personal mobile",
+            )
+        )
+    lines_by_owner: dict[str, list[Line]] = {}
+    for line in lines:
+        owner = line.user if line.user is not None else line.key
+        lines_by_owner.setdefault(owner, []).append(line)
+
+    voicemail = tuple(book.index("mobile", next(mobiles)) for _ in NETWORKS)
+    background: list[tuple[int, str]] = [
+        (number, f"{NETWORKS[i].label.split(' (')[0]} voicemail service (fictional)")
+        for i, number in enumerate(voicemail)
+    ]
+    family: dict[str, list[int]] = {}
+    for person, relations in _FAMILY:
+        for relation in relations:
+            number = book.index("mobile", next(mobiles))
+            family.setdefault(person, []).append(number)
+            background.append((number, f"{relation} of {person} (background)"))
+        for friend in (1, 2):
+            number = book.index("mobile", next(mobiles))
+            family[person].append(number)
+            background.append((number, f"friend {friend} of {person} (background)"))
+    services_numbers: list[tuple[int, str, float, float, float]] = []
+    for label, range_label, rate, h_from, h_to in _TOWN_SERVICES:
+        suffix = next(landlines) if range_label == "no area (01632)" else next(london)
+        number = book.index(range_label, suffix)
+        services_numbers.append((number, label, rate, h_from, h_to))
+        background.append((number, label))
+    london_numbers: list[tuple[int, str, tuple[tuple[str, float], ...]]] = []
+    for label, users in (*_LONDON_SERVICES, _PREMIUM):
+        range_label = "London" if "premium" not in label else "premium rate"
+        number = book.index(range_label, next(london))
+        london_numbers.append((number, label, users))
+        background.append((number, label))
+
+    # The story's events.
+    rng = rng_stream(seed, "calls")
+    draft = _Draft([], [], [], [], [], [])
+    for a, b, kind, rate, days, h_from, h_to, p_a, median in _PERSON_CHANNELS:
+        _channel(rng, draft, lines_by_owner, a, b, kind, rate, days, (h_from, h_to), p_a, median)
+    for person, data_rate in _TARGET_DATA_RATES:
+        for number in family[person]:
+            _channel(
+                rng, draft, lines_by_owner, person, number, VOICE, 0.2, "daily", (9, 22), 0.5, 180
+            )
+            _channel(rng, draft, lines_by_owner, person, number, SMS, 0.3, "daily", (8, 23), 0.5, 0)
+        for number, _, rate, h_from, h_to in services_numbers:
+            _channel(
+                rng,
+                draft,
+                lines_by_owner,
+                person,
+                number,
+                VOICE,
+                rate,
+                "daily",
+                (h_from, h_to),
+                1.0,
+                75,
+            )
+        for number, _, users in london_numbers:
+            for user, rate in users:
+                if user == person:
+                    _channel(
+                        rng,
+                        draft,
+                        lines_by_owner,
+                        person,
+                        number,
+                        VOICE,
+                        rate,
+                        "workdays",
+                        (9, 17),
+                        0.8,
+                        240,
+                    )
+        for value, _, rate, incoming in _SERVICE_TEXTS:
+            _channel(
+                rng,
+                draft,
+                lines_by_owner,
+                book.special(value),
+                person,
+                SMS,
+                rate,
+                "daily",
+                (7, 22),
+                1.0 if incoming else 0.0,
+                0,
+            )
+        _data_sessions(rng, draft, lines_by_owner, person, data_rate)
+        _diverted_calls(rng, draft, lines_by_owner, person, family[person], voicemail)
+
+    p02 = lines_by_owner["P02"][0]
+    comms = _sorted_comms(draft, rng, _deliberate_b_sessions(p02))
+    exhibits = _cut_exhibits(seed, comms, geography, lines_by_owner, len(handsets))
+    old, new = lines_by_owner["P01"]
+    old_events = comms.start[(comms.a == old.number) | (comms.b == old.number)]
+    new_events = comms.start[(comms.a == new.number) | (comms.b == new.number)]
+    corrupt = [_corrupt_imei(handsets[p02.handsets[0][1]].imei)]
+    return CoreCase(
+        book=book,
+        geography=geography,
+        lines=tuple(lines),
+        handsets=tuple(handsets),
+        imei_table=tuple(h.imei for h in handsets) + tuple(corrupt),
+        imsis=tuple(imsis),
+        background=tuple(background),
+        services=tuple(
+            (value, "short-code" if value in SHORT_CODES else "sender-id", label)
+            for value, label, _, _ in _SERVICE_TEXTS
+        ),
+        voicemail=voicemail,
+        exhibits=exhibits,
+        convoy_trips=_convoy_trips(seed),
+        last_old_event=int(old_events.max()),
+        first_new_event=int(new_events.min()),
+    )
+
+
+def _diverted_calls(
+    rng: np.random.Generator,
+    draft: _Draft,
+    lines_by_owner: Mapping[str, Sequence[Line]],
+    person: str,
+    callers: Sequence[int],
+    voicemail: Sequence[int],
+) -> None:
+    """Calls from family and friends that the network diverted to voicemail (not on network-d)."""
+    day_starts = _local_days("daily")
+    counts = np.asarray(rng.poisson(0.06, day_starts.shape[0]), np.int64)
+    local = np.repeat(day_starts, counts) + rng.integers(9 * 3600, 22 * 3600, int(counts.sum()))
+    start = local_to_utc(local)
+    n = start.shape[0]
+    caller = np.asarray(callers, np.int32)[rng.integers(0, len(callers), n)]
+    target = _resolve(lines_by_owner, person, start)
+    network = np.full(n, -1, np.int32)
+    for line in lines_by_owner[person]:
+        active = (start >= line.in_use_from) & (start <= line.in_use_to)
+        network = np.where(active, line.network, network)
+    divert = np.where(network >= 0, np.asarray(voicemail, np.int32)[network], -1)
+    keep = network != Layout.NETWORK_D.network_index
+    seconds = np.clip(np.rint(rng.lognormal(np.log(25), 0.5, n)), 3, 120).astype(np.int64)
+    draft.add(FORWARDED, caller[keep], target[keep], divert[keep], start[keep], seconds[keep])
+
+
+def _corrupt_imei(imei: str) -> str:
+    """The IMEI with a wrong check digit, so Luhn fails (a provider's transcription slip)."""
+    return imei[:14] + str((int(imei[14]) + 3) % 10)
+
+
+def _window(first: date, last: date) -> tuple[int, int]:
+    return epoch(first), epoch(last) + 86399
+
+
+def _cut_exhibits(
+    seed: int,
+    comms: _Comms,
+    geography: Geography,
+    lines_by_owner: Mapping[str, Sequence[Line]],
+    corrupt_handset: int,
+) -> tuple[CoreExhibit, ...]:
+    rng = rng_stream(seed, "exhibits")
+    plans = (
+        (
+            "DC/1",
+            "P01",
+            0,
+            Layout.NETWORK_A,
+            date(2026, 3, 1),
+            date(2026, 7, 31),
+            "OCDA-2026-000411",
+            "Call data, controller's first number (network-a)",
+        ),
+        (
+            "DC/2",
+            "P01",
+            1,
+            Layout.NETWORK_D,
+            date(2026, 7, 1),
+            date(2026, 11, 15),
+            "OCDA-2026-000587",
+            "Call data, controller's successor number (network-d)",
+        ),
+        (
+            "DC/3",
+            "P02",
+            0,
+            Layout.NETWORK_B,
+            date(2026, 3, 1),
+            date(2026, 11, 15),
+            "OCDA-2026-000412",
+            "Call data, lieutenant's mobile (network-b)",
+        ),
+        (
+            "DC/4",
+            "P08",
+            0,
+            Layout.NETWORK_C,
+            date(2026, 4, 1),
+            date(2026, 10, 31),
+            "OCDA-2026-000413",
+            "Call data, money handler's mobile (network-c)",
+        ),
+        (
+            "DC/5",
+            "P04",
+            0,
+            Layout.NETWORK_A,
+            date(2026, 6, 1),
+            date(2026, 9, 30),
+            "OCDA-2026-000496",
+            "Call data, driver's mobile (network-a)",
+        ),
+    )
+    exhibits: list[CoreExhibit] = []
+    for reference, person, which, layout, first, last, authorisation, description in plans:
+        line = lines_by_owner[person][which]
+        window_start, window_end = _window(first, last)
+        involved = (comms.a == line.number) | (comms.b == line.number)
+        involved &= ~((comms.kind == DATA) & (comms.a != line.number))
+        candidates = np.flatnonzero(involved)
+        in_window = candidates[
+            (comms.start[candidates] >= window_start) & (comms.start[candidates] <= window_end)
+        ]
+        selected = in_window
+        if reference == "DC/4":
+            # The provider returned a few rows either side of the authorised window.
+            before = candidates[comms.start[candidates] < window_start][-2:]
+            after = candidates[comms.start[candidates] > window_end][:3]
+            selected = np.concatenate([before, in_window, after])
+        cells = _place_cells(geography, line.network)
+        batch = _rows_for_line(rng, comms, line, selected, cells)
+        if layout is Layout.NETWORK_D:
+            batch = split_partials(rng, batch, 0.2)
+        if reference == "DC/3":
+            batch = _with_luhn_failure(rng, batch, corrupt_handset)
+        exhibits.append(
+            CoreExhibit(
+                reference=reference,
+                layout=layout,
+                line=line,
+                person=person,
+                window_start=window_start,
+                window_end=window_end,
+                authorisation=authorisation,
+                description=description,
+                batch=batch,
+            )
+        )
+    return tuple(exhibits)
+
+
+def _with_luhn_failure(rng: np.random.Generator, batch: RowBatch, corrupt: int) -> RowBatch:
+    """Point one June voice row's handset at the corrupted IMEI."""
+    june = (batch.start >= epoch(date(2026, 6, 1))) & (batch.start < epoch(date(2026, 7, 1)))
+    options = np.flatnonzero(june & (batch.kind == VOICE))
+    row = int(options[int(rng.integers(0, options.shape[0]))])
+    handset = batch.handset.copy()
+    handset[row] = corrupt
+    return RowBatch(
+        kind=batch.kind,
+        outgoing=batch.outgoing,
+        other=batch.other,
+        forwarded=batch.forwarded,
+        start=batch.start,
+        duration=batch.duration,
+        handset=handset,
+        sim=batch.sim,
+        cell_start=batch.cell_start,
+        cell_end=batch.cell_end,
+        bytes_up=batch.bytes_up,
+        bytes_down=batch.bytes_down,
+        charging=batch.charging,
+        clock_shift=batch.clock_shift,
+        comm=batch.comm,
+    )
