@@ -22,8 +22,9 @@ from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
 from threadline.ingest.contract import Confidence, SourceProbe
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers import cell_list
-from threadline.ingest.parsers.cell_list import CellListParser, normalise_postcode
+from threadline.ingest.parsers.cell_list import CellListParser
 from threadline.model.ids import row_id
+from threadline.model.postcode import normalise_postcode
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cell_list"
 EXHIBIT = "EX-1"
@@ -122,6 +123,7 @@ def test_golden_record_from_grid_reference_in_full() -> None:
         "site_name": "TANNERS GREEN 01",
         "address": "Rooftop, 2 Mill Street, Tanners Green, Hollowmere",
         "postcode": "ZY2 9QT",  # written 'zy2  9qt'
+        "postcode_original": "zy2  9qt",
         "easting": 383848.0,
         "northing": 398589.0,
         "azimuth": 65.0,
@@ -178,6 +180,13 @@ def test_every_row_id_is_the_model_row_id() -> None:
     for table in ("cell_sites", "source_rows"):
         for row in sink.rows(table):
             assert row["row_id"] == row_id(EXHIBIT, row["locator"])
+
+
+def test_cell_site_and_source_row_share_the_record_id() -> None:
+    _, sink = parse(FIXTURES / "cells.csv")
+    sites = {r["locator"]: r["row_id"] for r in sink.rows("cell_sites")}
+    sources = {r["locator"]: r["row_id"] for r in sink.rows("source_rows")}
+    assert sites == sources
 
 
 def test_batches_split_at_batch_rows(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -126,6 +126,7 @@ def test_golden_record_in_full() -> None:
         "site_name": None,
         "address": None,
         "postcode": None,
+        "postcode_original": None,
         "latitude": 52.4444,
         "longitude": -1.5555,
         "easting": None,
@@ -186,6 +187,13 @@ def test_row_ids_from_sql_equal_the_model_row_id() -> None:
         assert rows
         for row in rows:
             assert row["row_id"] == row_id(EXHIBIT, row["locator"])
+
+
+def test_cell_site_and_source_row_share_the_record_id() -> None:
+    _, sink = parse(FIXTURES / "uk-cells.csv")
+    sites = {r["locator"]: r["row_id"] for r in sink.rows("cell_sites")}
+    sources = {r["locator"]: r["row_id"] for r in sink.rows("source_rows")}
+    assert sites == sources
 
 
 def test_crowd_sourced_notice_once_with_licence_and_caveat() -> None:
@@ -411,6 +419,15 @@ def test_wrong_encoding_in_plain_file_names_file_and_line(tmp_path: Path) -> Non
     with pytest.raises(IngestError) as raised:
         parse(path)
     assert (raised.value.path, raised.value.locator) == ("latin1.csv", "line=3")
+
+
+def test_truncated_gzip_is_a_clear_error(tmp_path: Path) -> None:
+    data = gzip_bytes((FIXTURES / "uk-cells.csv").read_bytes() * 50)
+    path = tmp_path / "234.csv.gz"
+    path.write_bytes(data[:-40])
+    with pytest.raises(IngestError, match="truncated") as raised:
+        parse(path)
+    assert raised.value.path == "234.csv.gz"
 
 
 def test_not_an_export_is_not_this_format() -> None:

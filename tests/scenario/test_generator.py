@@ -20,6 +20,7 @@ import pytest
 from threadline.errors import ConfigError
 from threadline.model.imei import is_luhn_valid
 from threadline.scenario import GroundTruth, generate_case, generate_cdr_file
+from threadline.scenario.timebase import bst_bounds
 
 HEADER_A = (
     "Call Type,Originating Number,Terminating Number,Forwarded Number,Call Date,Call Time,"
@@ -287,7 +288,9 @@ def test_imeis_pass_luhn_except_the_deliberate_failure(case: tuple[Path, GroundT
             elif not is_luhn_valid(imei):
                 failures.setdefault(reference, []).append(offset + exhibit.first_data_row)
     expected = {
-        e.reference: list(e.anomalies.luhn_failure) for e in truth.exhibits if e.anomalies.luhn_failure
+        e.reference: list(e.anomalies.luhn_failure)
+        for e in truth.exhibits
+        if e.anomalies.luhn_failure
     }
     assert failures == expected
     assert list(expected) == ["DC/3"]
@@ -307,12 +310,16 @@ def test_successor_number_shares_the_handset(case: tuple[Path, GroundTruth]) -> 
     assert {r["IMEI"] for r in new_rows} == {successor.imei}
     assert {r["IMSI"] for r in old_rows}.isdisjoint({r["IMSI"] for r in new_rows})
 
-    def contacts(rows: list[dict[str, str]], columns: tuple[str, ...], layout: str) -> set[str]:
-        found = {to_national(r[c], layout) for r in rows for c in columns if r[c]}
-        return found - {to_national(r[columns[0]], layout) for r in rows[:1]}
-
-    old_contacts = contacts(old_rows, ("Originating Number", "Terminating Number"), "network-a")
-    new_contacts = {to_national(r["Other Party"], "network-d") for r in new_rows if r["Other Party"]}
+    own = "0" + successor.old_msisdn.removeprefix("+44")
+    old_contacts = {
+        to_national(r[column], "network-a")
+        for r in old_rows
+        for column in ("Originating Number", "Terminating Number")
+        if r[column]
+    } - {own}
+    new_contacts = {
+        to_national(r["Other Party"], "network-d") for r in new_rows if r["Other Party"]
+    }
     shared = old_contacts & new_contacts
     assert len(shared) >= 0.6 * len(new_contacts)
     lieutenants = {
@@ -339,7 +346,11 @@ def test_network_b_clock_change_rows_are_at_the_recorded_locators(
     assert len(repeated) >= 3
     assert 1 <= len(missing) <= 2
     kinds = Counter(d.kind for d in exhibit.anomaly_details)
-    assert kinds == {"ambiguous_time": len(repeated), "nonexistent_time": len(missing), "luhn_failure": 1}
+    assert kinds == {
+        "ambiguous_time": len(repeated),
+        "nonexistent_time": len(missing),
+        "luhn_failure": 1,
+    }
 
 
 def test_outside_window_rows_are_at_the_recorded_locators(case: tuple[Path, GroundTruth]) -> None:
@@ -347,7 +358,8 @@ def test_outside_window_rows_are_at_the_recorded_locators(case: tuple[Path, Grou
     outside = {}
     for reference, filename, layout in cdr_exhibits(truth):
         exhibit = truth.exhibit(reference)
-        assert exhibit.window_start is not None and exhibit.window_end is not None
+        assert exhibit.window_start is not None
+        assert exhibit.window_end is not None
         rows = read_rows(out / filename, layout)
         found = []
         for offset, row in enumerate(rows):
@@ -463,6 +475,21 @@ def test_scale_adds_bulk_csv_returns_within_one_percent(tmp_path: Path) -> None:
     bulk = [e for e in truth.exhibits if e.target_person is None and e.kind == "cdr"]
     assert len(bulk) == truth.extension.target_lines
     assert {e.layout for e in bulk} <= {"network-a", "network-b", "network-d"}
+    for exhibit in bulk:
+        for row in read_rows(tmp_path / exhibit.filename, exhibit.layout):
+            for column in NUMBER_COLUMNS[exhibit.layout]:
+                value = row[column]
+                if value and not is_service(value, truth):
+                    assert DRAMA.match(to_national(value, exhibit.layout)), (exhibit, value)
+    assert len({h.imei[:14] for h in truth.handsets}) == len(truth.handsets)
+    assert len({s.imsi for s in truth.sims}) == len(truth.sims)
+    assert len({n.msisdn for n in truth.numbers}) == len(truth.numbers)
+
+
+def test_bst_rule_gives_the_2026_clock_changes() -> None:
+    start, end = bst_bounds(2026)
+    assert datetime.fromtimestamp(start, UTC) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert datetime.fromtimestamp(end, UTC) == datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
 
 
 def test_scale_below_the_core_case_is_refused(tmp_path: Path) -> None:

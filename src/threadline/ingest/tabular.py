@@ -72,25 +72,44 @@ def positional_names(count: int) -> list[str]:
 
 
 def _decoded_lines(path: Path, layout: TabularLayout, limit: int) -> list[list[str]]:
-    """Read the first ``limit`` records with the standard library (for headers and sniffing)."""
-    encoding = (
-        "utf-8-sig" if layout.encoding.lower().replace("_", "-") == "utf-8" else layout.encoding
-    )
-    try:
-        with path.open("r", encoding=encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=layout.delimiter)
-            out: list[list[str]] = []
-            for record in reader:
-                out.append(record)
-                if len(out) >= limit:
+    """Read the first ``limit`` records with the standard library (for headers and sniffing).
+
+    Only the bytes of those lines are decoded, so a bad byte further down the file is reported
+    where it is, by the full reader, not blamed on the header.
+    """
+    encoding = layout.encoding.lower().replace("_", "-")
+    if encoding in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"
+    wide = encoding.startswith(("utf-16", "utf-32"))
+    raw_lines: list[bytes] = []
+    with path.open("rb") as handle:
+        if wide:
+            # line breaks are multi-byte here: decode a bounded prefix instead
+            data = handle.read(256 * 1024)
+            raw_lines = [data]
+        else:
+            for _ in range(limit):
+                line = handle.readline(1024 * 1024)
+                if not line:
                     break
-            return out
+                raw_lines.append(line)
+    try:
+        text = b"".join(raw_lines).decode(encoding, errors="strict" if not wide else "ignore")
     except UnicodeDecodeError as exc:
+        line_no = b"".join(raw_lines)[: exc.start].count(b"\n") + 1
         raise IngestError(
-            f"the file is not valid {layout.encoding} (byte {exc.start} of the header lines): "
-            "check the file's encoding or declare it in the mapping",
+            f"the file is not valid {layout.encoding} (byte {exc.start}): check the file's "
+            "encoding",
             path=path.name,
+            locator=f"line={line_no}",
         ) from exc
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
+    out: list[list[str]] = []
+    for record in reader:
+        out.append(record)
+        if len(out) >= limit:
+            break
+    return out
 
 
 def read_header(path: Path, layout: TabularLayout) -> list[str]:
@@ -193,7 +212,7 @@ def read_csv_chunks(
             line, offset = _locate_undecodable(path, "utf-8")
             raise IngestError(
                 f"the file is not valid {layout.encoding}: first bad byte at offset {offset} "
-                "(check the file's encoding, or declare it with 'encoding' in the mapping)",
+                "(check the file's encoding)",
                 path=path.name,
                 locator=f"line={line}",
             ) from exc
@@ -294,7 +313,12 @@ def _xlsx_header(path: Path, layout: TabularLayout) -> list[str]:
     try:
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             if number == layout.header_row:
-                return [_cell_text(v)[0].strip() for v in values]
+                names = [_cell_text(v)[0].strip() for v in values]
+                # read-only sheets pad every row to the sheet's widest; the header ends at its
+                # last named cell, so wider data rows are reported as malformed
+                while names and names[-1] == "":
+                    names.pop()
+                return names
         raise IngestError(f"there is no header on row {layout.header_row}", path=path.name)
     finally:
         workbook.close()

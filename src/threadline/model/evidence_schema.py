@@ -279,6 +279,7 @@ CELL_SITES = Table(
         Column("site_name", S, "Operator site name."),
         Column("address", S, "Site address."),
         Column("postcode", S, "Site postcode, 'OUTWARD INWARD'."),
+        Column("postcode_original", S, "Site postcode exactly as the source wrote it."),
         Column("latitude", F, "WGS84 latitude of the site or estimate."),
         Column("longitude", F, "WGS84 longitude of the site or estimate."),
         Column("easting", F, "British National Grid easting, where given."),

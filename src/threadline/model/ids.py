@@ -17,8 +17,8 @@ ID_HEX_LENGTH = 32
 def key_material(*parts: str) -> str:
     """Return the length-prefixed concatenation of ``parts`` (``len:part`` for each).
 
-    The same construction is written in SQL for bulk ingest (see ``sql_key_material`` in the
-    ingest layer); tests check both give the same identifiers.
+    The same construction is written in SQL for bulk ingest
+    (:func:`threadline.ingest.sql.row_id_sql`); tests check both give the same identifiers.
     """
     return "".join(f"{len(part)}:{part}" for part in parts)
 

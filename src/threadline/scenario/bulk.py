@@ -9,9 +9,10 @@ Shape of the bulk traffic:
 
 * each bulk line is a target on network-a, network-b or network-d (CSV layouts only) with a home
   and a work location in the town, a handset (5% change handset part-way through) and a SIM;
-* it has its own set of contacts (20–1,500, heavy-tailed), drawn from a shared pool with
-  heavy-tailed popularity, so common contacts arise as they do in real data; the pool is every
-  drama number the core case does not use, about 17,000 numbers, which caps distinct numbers;
+* it has its own set of contacts (typically 20–1,500, heavy-tailed; busier lines have more),
+  drawn from a shared pool with heavy-tailed popularity, so common contacts arise as they do in
+  real data; the pool is every drama number the core case does not use (about 17,000), which
+  caps the distinct numbers any data set can hold;
 * traffic mixes calls (about a third, 5% unanswered), SMS (some from sender IDs), diverted calls
   (not on network-d) and data sessions, at local hours with a daily rhythm; on network-d some long
   sessions are split into 2–3 partial records sharing a charging ID;
@@ -198,8 +199,9 @@ def plan_bulk(
 
     imeis: list[str] = []
     models: list[str] = []
-    serials = rng.permutation(10**6)[: 2 * count + 2]
-    msins = np.unique(rng.integers(0, 10**10, 3 * count + 10))
+    # Serials and MSINs from the upper half of their ranges: the core case uses the lower half.
+    serials = 500_000 + rng.permutation(500_000)[: 2 * count + 2]
+    msins = np.unique(rng.integers(5 * 10**9, 10**10, 3 * count + 10))
     msins = rng.permutation(msins)[:count]
     bulk_lines: list[BulkLine] = []
     for i in range(count):

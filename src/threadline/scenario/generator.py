@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -81,12 +82,14 @@ SYNTHETIC_NOTICE = (
 )
 _RENDER_FIRST_DAY = date(2026, 2, 27)
 _RENDER_LAST_DAY = date(2026, 11, 18)
-_PROVIDERS = {
-    Layout.NETWORK_A: "Network A (fictional UK operator, MNC 30): CSV call data return",
-    Layout.NETWORK_B: "Network B (fictional UK operator, MNC 15): CSV call data return, local time",
-    Layout.NETWORK_C: "Network C (fictional UK operator, MNC 10): XLSX call data return",
-    Layout.NETWORK_D: "Network D (fictional UK operator, MNC 20): semicolon CSV call data return",
-}
+_PROVIDERS = MappingProxyType(
+    {
+        Layout.NETWORK_A: "Network A (fictional UK operator, MNC 30): CSV return",
+        Layout.NETWORK_B: "Network B (fictional UK operator, MNC 15): CSV return, UK local time",
+        Layout.NETWORK_C: "Network C (fictional UK operator, MNC 10): XLSX return",
+        Layout.NETWORK_D: "Network D (fictional UK operator, MNC 20): semicolon CSV return",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
@@ -123,62 +124,64 @@ class Layout(StrEnum):
         return "UK local" if self is Layout.NETWORK_B else "UTC"
 
 
-HEADERS: dict[Layout, tuple[str, ...]] = {
-    Layout.NETWORK_A: (
-        "Call Type",
-        "Originating Number",
-        "Terminating Number",
-        "Forwarded Number",
-        "Call Date",
-        "Call Time",
-        "Duration (secs)",
-        "IMEI",
-        "IMSI",
-        "Start Cell ID",
-        "End Cell ID",
-    ),
-    Layout.NETWORK_B: (
-        "Record Type",
-        "A Party",
-        "B Party",
-        "C Party",
-        "Start Date Time",
-        "End Date Time",
-        "A IMEI",
-        "A IMSI",
-        "First Cell",
-        "Last Cell",
-    ),
-    Layout.NETWORK_C: (
-        "Event",
-        "Calling Party",
-        "Called Party",
-        "Diverted To",
-        "Date (UTC)",
-        "Time (UTC)",
-        "Duration",
-        "Handset IMEI",
-        "Subscriber IMSI",
-        "Cell Start",
-        "Cell End",
-    ),
-    Layout.NETWORK_D: (
-        "Target MSISDN",
-        "Direction",
-        "Service",
-        "Other Party",
-        "Start (UTC)",
-        "End (UTC)",
-        "Duration (s)",
-        "IMEI",
-        "IMSI",
-        "Serving Cell",
-        "APN",
-        "Bytes Up",
-        "Bytes Down",
-        "Charging ID",
-    ),
-}
+HEADERS: MappingProxyType[Layout, tuple[str, ...]] = MappingProxyType(
+    {
+        Layout.NETWORK_A: (
+            "Call Type",
+            "Originating Number",
+            "Terminating Number",
+            "Forwarded Number",
+            "Call Date",
+            "Call Time",
+            "Duration (secs)",
+            "IMEI",
+            "IMSI",
+            "Start Cell ID",
+            "End Cell ID",
+        ),
+        Layout.NETWORK_B: (
+            "Record Type",
+            "A Party",
+            "B Party",
+            "C Party",
+            "Start Date Time",
+            "End Date Time",
+            "A IMEI",
+            "A IMSI",
+            "First Cell",
+            "Last Cell",
+        ),
+        Layout.NETWORK_C: (
+            "Event",
+            "Calling Party",
+            "Called Party",
+            "Diverted To",
+            "Date (UTC)",
+            "Time (UTC)",
+            "Duration",
+            "Handset IMEI",
+            "Subscriber IMSI",
+            "Cell Start",
+            "Cell End",
+        ),
+        Layout.NETWORK_D: (
+            "Target MSISDN",
+            "Direction",
+            "Service",
+            "Other Party",
+            "Start (UTC)",
+            "End (UTC)",
+            "Duration (s)",
+            "IMEI",
+            "IMSI",
+            "Serving Cell",
+            "APN",
+            "Bytes Up",
+            "Bytes Down",
+            "Charging ID",
+        ),
+    }
+)
 
 CELL_LIST_HEADER: tuple[str, ...] = (
     "CGI",
@@ -195,35 +198,41 @@ CELL_LIST_HEADER: tuple[str, ...] = (
 )
 
 #: Event words by code: voice out, voice in, SMS out, SMS in, data, forwarded.
-_EVENT_WORDS: dict[Layout, tuple[str, ...]] = {
-    Layout.NETWORK_A: ("MOC", "MTC", "SMS-MO", "SMS-MT", "GPRS", "CFW"),
-    Layout.NETWORK_B: (
-        "Voice Outgoing",
-        "Voice Incoming",
-        "SMS Outgoing",
-        "SMS Incoming",
-        "Data",
-        "Voice Forwarded",
-    ),
-    Layout.NETWORK_C: (
-        "Call Originating",
-        "Call Terminating",
-        "SMS Originating",
-        "SMS Terminating",
-        "Data",
-        "Call Diverted",
-    ),
-}
+_EVENT_WORDS: MappingProxyType[Layout, tuple[str, ...]] = MappingProxyType(
+    {
+        Layout.NETWORK_A: ("MOC", "MTC", "SMS-MO", "SMS-MT", "GPRS", "CFW"),
+        Layout.NETWORK_B: (
+            "Voice Outgoing",
+            "Voice Incoming",
+            "SMS Outgoing",
+            "SMS Incoming",
+            "Data",
+            "Voice Forwarded",
+        ),
+        Layout.NETWORK_C: (
+            "Call Originating",
+            "Call Terminating",
+            "SMS Originating",
+            "SMS Terminating",
+            "Data",
+            "Call Diverted",
+        ),
+    }
+)
 
-_NOTATION: dict[Layout, Notation] = {
-    Layout.NETWORK_A: Notation.INTERNATIONAL,
-    Layout.NETWORK_B: Notation.NATIONAL_SPACED,
-    Layout.NETWORK_C: Notation.E164,
-    Layout.NETWORK_D: Notation.NO_LEADING_ZERO,
-}
+_NOTATION: MappingProxyType[Layout, Notation] = MappingProxyType(
+    {
+        Layout.NETWORK_A: Notation.INTERNATIONAL,
+        Layout.NETWORK_B: Notation.NATIONAL_SPACED,
+        Layout.NETWORK_C: Notation.E164,
+        Layout.NETWORK_D: Notation.NO_LEADING_ZERO,
+    }
+)
 
-_DELIMITER = {Layout.NETWORK_A: ",", Layout.NETWORK_B: ",", Layout.NETWORK_D: ";"}
-_EOL = {Layout.NETWORK_A: "\r\n", Layout.NETWORK_B: "\r\n", Layout.NETWORK_D: "\n"}
+_DELIMITER = MappingProxyType({Layout.NETWORK_A: ",", Layout.NETWORK_B: ",", Layout.NETWORK_D: ";"})
+_EOL = MappingProxyType(
+    {Layout.NETWORK_A: "\r\n", Layout.NETWORK_B: "\r\n", Layout.NETWORK_D: "\n"}
+)
 _BOM = b"\xef\xbb\xbf"
 APN = "mobile.example"
 

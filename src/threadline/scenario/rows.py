@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -85,23 +86,25 @@ class RowBatch:
         return self.take(np.argsort(self.start, kind="stable"))
 
 
-_DTYPES: dict[str, type[np.generic]] = {
-    "kind": np.int8,
-    "outgoing": np.bool_,
-    "other": np.int32,
-    "forwarded": np.int32,
-    "start": np.int64,
-    "duration": np.int64,
-    "handset": np.int32,
-    "sim": np.int32,
-    "cell_start": np.int32,
-    "cell_end": np.int32,
-    "bytes_up": np.int64,
-    "bytes_down": np.int64,
-    "charging": np.int64,
-    "clock_shift": np.int64,
-    "comm": np.int64,
-}
+_DTYPES: MappingProxyType[str, type[np.generic]] = MappingProxyType(
+    {
+        "kind": np.int8,
+        "outgoing": np.bool_,
+        "other": np.int32,
+        "forwarded": np.int32,
+        "start": np.int64,
+        "duration": np.int64,
+        "handset": np.int32,
+        "sim": np.int32,
+        "cell_start": np.int32,
+        "cell_end": np.int32,
+        "bytes_up": np.int64,
+        "bytes_down": np.int64,
+        "charging": np.int64,
+        "clock_shift": np.int64,
+        "comm": np.int64,
+    }
+)
 
 
 def make_batch(n: int, **columns: Any) -> RowBatch:

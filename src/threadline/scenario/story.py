@@ -84,39 +84,61 @@ CHARGING_BASE = 2_600_000_000
 _Endpoint = str | int
 """A line owner key (person id, or ``SH`` for the shared victims' phone) or a number-book index."""
 
-#: Person-to-person channels: (a, b, kind, events per eligible day, days, local hours from/to,
-#: probability a originates, median call seconds).
-_PERSON_CHANNELS: tuple[tuple[str, str, int, float, str, float, float, float, int], ...] = (
-    ("P02", "P01", VOICE, 1.4, "daily", 8, 22, 0.55, 95),
-    ("P03", "P01", VOICE, 1.2, "daily", 8, 22, 0.55, 80),
-    ("P02", "P01", SMS, 1.0, "daily", 8, 23, 0.5, 0),
-    ("P03", "P01", SMS, 0.8, "daily", 8, 23, 0.5, 0),
-    ("P04", "P10", VOICE, 0.85, "workdays", 5.5, 6.5, 0.9, 40),
-    ("P05", "P10", VOICE, 0.85, "workdays", 5.5, 6.5, 0.9, 35),
-    ("P06", "P10", VOICE, 0.8, "workdays", 5.5, 6.5, 0.9, 45),
-    ("P07", "P10", VOICE, 0.8, "workdays", 5.5, 6.5, 0.9, 30),
-    ("P08", "P01", SMS, 1.4, "sundays", 19, 21, 0.75, 0),
-    ("P08", "P01", VOICE, 0.05, "daily", 10, 20, 0.5, 120),
-    ("P09", "P01", VOICE, 0.3, "daily", 10, 21, 0.6, 150),
-    ("P09", "P01", SMS, 0.2, "daily", 10, 22, 0.6, 0),
-    ("P09", "P03", VOICE, 0.15, "daily", 10, 21, 0.5, 120),
-    ("P10", "P02", SMS, 1.2, "daily", 7, 22, 0.6, 0),
-    ("P10", "P02", VOICE, 0.5, "daily", 7, 22, 0.6, 70),
-    ("P11", "P01", VOICE, 0.15, "daily", 11, 23, 0.5, 200),
-    ("P12", "P01", VOICE, 0.12, "daily", 11, 23, 0.5, 150),
-    ("P11", "P02", VOICE, 0.1, "daily", 11, 23, 0.5, 90),
-    ("P12", "P08", VOICE, 0.05, "daily", 10, 18, 0.5, 110),
-    ("P04", "P02", VOICE, 0.4, "workdays", 10, 16, 0.6, 60),
-    ("P05", "P02", VOICE, 0.15, "workdays", 10, 16, 0.6, 60),
-    ("P06", "P02", VOICE, 0.1, "workdays", 10, 16, 0.6, 60),
-    ("P07", "P03", VOICE, 0.2, "workdays", 10, 16, 0.6, 60),
-    ("P10", "SH", VOICE, 0.3, "daily", 18, 22, 0.8, 45),
-    ("P10", "SH", SMS, 0.2, "daily", 18, 22, 0.8, 0),
-    ("P10", "V03", VOICE, 0.15, "daily", 18, 22, 0.8, 40),
-    ("P02", "P03", VOICE, 0.5, "daily", 9, 21, 0.5, 110),
-    ("P02", "P08", VOICE, 0.14, "daily", 10, 18, 0.5, 100),
-    ("P01", "P10", VOICE, 0.2, "daily", 9, 21, 0.7, 60),
-)
+
+@dataclass(frozen=True, slots=True)
+class _Channel:
+    """A recurring kind of contact between two endpoints."""
+
+    a: _Endpoint
+    b: _Endpoint
+    kind: int
+    rate: float
+    """Events per eligible day (Poisson mean)."""
+    days: str
+    """``daily``, ``workdays`` (Monday to Saturday) or ``sundays``."""
+    hours: tuple[float, float]
+    """Local hours the events fall between."""
+    a_first: float
+    """Probability that ``a`` originates."""
+    median: int = 0
+    """Median call length in seconds (voice only)."""
+
+
+def _person_channels() -> tuple[_Channel, ...]:
+    """The organised network's own contact pattern."""
+    daily, work = "daily", "workdays"
+    return (
+        _Channel("P02", "P01", VOICE, 1.4, daily, (8, 22), 0.55, 95),
+        _Channel("P03", "P01", VOICE, 1.2, daily, (8, 22), 0.55, 80),
+        _Channel("P02", "P01", SMS, 1.0, daily, (8, 23), 0.5),
+        _Channel("P03", "P01", SMS, 0.8, daily, (8, 23), 0.5),
+        _Channel("P04", "P10", VOICE, 0.85, work, (5.5, 6.5), 0.9, 40),
+        _Channel("P05", "P10", VOICE, 0.85, work, (5.5, 6.5), 0.9, 35),
+        _Channel("P06", "P10", VOICE, 0.8, work, (5.5, 6.5), 0.9, 45),
+        _Channel("P07", "P10", VOICE, 0.8, work, (5.5, 6.5), 0.9, 30),
+        _Channel("P08", "P01", SMS, 1.4, "sundays", (19, 21), 0.75),
+        _Channel("P08", "P01", VOICE, 0.05, daily, (10, 20), 0.5, 120),
+        _Channel("P09", "P01", VOICE, 0.3, daily, (10, 21), 0.6, 150),
+        _Channel("P09", "P01", SMS, 0.2, daily, (10, 22), 0.6),
+        _Channel("P09", "P03", VOICE, 0.15, daily, (10, 21), 0.5, 120),
+        _Channel("P10", "P02", SMS, 1.2, daily, (7, 22), 0.6),
+        _Channel("P10", "P02", VOICE, 0.5, daily, (7, 22), 0.6, 70),
+        _Channel("P11", "P01", VOICE, 0.15, daily, (11, 23), 0.5, 200),
+        _Channel("P12", "P01", VOICE, 0.12, daily, (11, 23), 0.5, 150),
+        _Channel("P11", "P02", VOICE, 0.1, daily, (11, 23), 0.5, 90),
+        _Channel("P12", "P08", VOICE, 0.05, daily, (10, 18), 0.5, 110),
+        _Channel("P04", "P02", VOICE, 0.4, work, (10, 16), 0.6, 60),
+        _Channel("P05", "P02", VOICE, 0.15, work, (10, 16), 0.6, 60),
+        _Channel("P06", "P02", VOICE, 0.1, work, (10, 16), 0.6, 60),
+        _Channel("P07", "P03", VOICE, 0.2, work, (10, 16), 0.6, 60),
+        _Channel("P10", "SH", VOICE, 0.3, daily, (18, 22), 0.8, 45),
+        _Channel("P10", "SH", SMS, 0.2, daily, (18, 22), 0.8),
+        _Channel("P10", "V03", VOICE, 0.15, daily, (18, 22), 0.8, 40),
+        _Channel("P02", "P03", VOICE, 0.5, daily, (9, 21), 0.5, 110),
+        _Channel("P02", "P08", VOICE, 0.14, daily, (10, 18), 0.5, 100),
+        _Channel("P01", "P10", VOICE, 0.2, daily, (9, 21), 0.7, 60),
+    )
+
 
 #: People whose lines are CDR targets in the core case, and their data sessions per day.
 _TARGET_DATA_RATES: tuple[tuple[str, float], ...] = (
@@ -143,11 +165,12 @@ _TOWN_SERVICES: tuple[tuple[str, str, float, float, float], ...] = (
     ("bank helpline: Northvale Bank (fictional)", "freephone", 0.01, 8, 20),
     ("council: Hollowmere Borough Council (fictional)", "UK-wide 03", 0.008, 9, 17),
 )
-_LONDON_SERVICES: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = (
-    ("solicitor: Thamesgate Legal LLP (fictional)", (("P01", 0.02), ("P08", 0.02))),
-    ("money transfer: SwiftRemit Bureau (fictional)", (("P08", 0.08), ("P01", 0.01))),
+#: Services some targets call on weekdays: (label, drama range, (person, calls per day) …).
+_OFFICE_SERVICES: tuple[tuple[str, str, tuple[tuple[str, float], ...]], ...] = (
+    ("solicitor: Thamesgate Legal LLP (fictional)", "London", (("P01", 0.02), ("P08", 0.02))),
+    ("money transfer: SwiftRemit Bureau (fictional)", "London", (("P08", 0.08), ("P01", 0.01))),
+    ("premium line: Lucky Stars Quiz (fictional)", "premium rate", (("P04", 0.01),)),
 )
-_PREMIUM = ("premium line: Lucky Stars Quiz (fictional)", (("P04", 0.01),))
 #: Texts from sender IDs and short codes: (value, label, texts per day, direction in).
 _SERVICE_TEXTS: tuple[tuple[str, str, float, bool], ...] = (
     (SENDER_IDS[0], "bank alerts: Northvale Bank (fictional)", 0.06, True),
@@ -356,29 +379,25 @@ def _channel(
     rng: np.random.Generator,
     draft: _Draft,
     lines_by_owner: Mapping[str, Sequence[Line]],
-    a: _Endpoint,
-    b: _Endpoint,
-    kind: int,
-    rate: float,
-    days: str,
-    hours: tuple[float, float],
-    p_a_first: float,
-    median: int,
+    channel: _Channel,
 ) -> None:
     """Draw one channel's events and add them to the draft."""
-    day_starts = _local_days(days)
-    counts = rng.poisson(rate, day_starts.shape[0])
+    day_starts = _local_days(channel.days)
+    counts = rng.poisson(channel.rate, day_starts.shape[0])
     local = np.repeat(day_starts, counts)
-    local = local + rng.integers(int(hours[0] * 3600), int(hours[1] * 3600), local.shape[0])
-    start = local_to_utc(local)
-    a_first = rng.random(start.shape[0]) < p_a_first
-    seconds = _call_seconds(rng, start.shape[0], median) if kind == VOICE else start * 0
-    a_number = _resolve(lines_by_owner, a, start)
-    b_number = _resolve(lines_by_owner, b, start)
+    low, high = (int(h * 3600) for h in channel.hours)
+    start = local_to_utc(local + rng.integers(low, high, local.shape[0]))
+    a_first = rng.random(start.shape[0]) < channel.a_first
+    if channel.kind == VOICE:
+        seconds = _call_seconds(rng, start.shape[0], channel.median)
+    else:
+        seconds = np.zeros(start.shape[0], np.int64)
+    a_number = _resolve(lines_by_owner, channel.a, start)
+    b_number = _resolve(lines_by_owner, channel.b, start)
     origin = np.where(a_first, a_number, b_number).astype(np.int32)
     destination = np.where(a_first, b_number, a_number).astype(np.int32)
     none = np.full(start.shape[0], -1, np.int32)
-    draft.add(kind, origin, destination, none, start, seconds)
+    draft.add(channel.kind, origin, destination, none, start, seconds)
 
 
 def _data_sessions(
@@ -586,198 +605,197 @@ def _convoy_trips(seed: int) -> tuple[ConvoyTrip, ...]:
     return tuple(trips)
 
 
+@dataclass(frozen=True, slots=True)
+class _Cast:
+    """The story's lines and kit, and the background numbers around them."""
+
+    lines: tuple[Line, ...]
+    handsets: tuple[HandsetInfo, ...]
+    imsis: tuple[str, ...]
+    voicemail: tuple[int, ...]
+    background: tuple[tuple[int, str], ...]
+    friends: Mapping[str, tuple[int, ...]]
+    """Family and friends' numbers of each target person."""
+    channels: tuple[_Channel, ...]
+    """Every channel: the network's own, then each target's background."""
+
+    def by_owner(self) -> dict[str, list[Line]]:
+        """Lines by person id (``SH`` for the shared phone), in time order."""
+        owners: dict[str, list[Line]] = {}
+        for line in self.lines:
+            owners.setdefault(line.user if line.user is not None else line.key, []).append(line)
+        return owners
+
+
+def _make_cast(seed: int, book: NumberBook) -> _Cast:
+    """Give everyone their numbers, handsets and SIMs, and draw up the background contacts.
+
+    The core case keeps suffixes 000–199 of the mobile, 01632, London and non-geographic drama
+    ranges; the bulk network added by ``scale`` uses everything else.
+    """
+    pick = rng_stream(seed, "numbers")
+    mobiles = iter(pick.permutation(200).tolist())
+    landlines = iter(pick.permutation(200).tolist())
+    others = iter(pick.permutation(200).tolist())
+    kit = rng_stream(seed, "handsets")
+    # Lower halves of the serial and MSIN ranges; bulk lines take the upper halves.
+    serials = iter(_distinct(kit, 500_000, 40))
+    msins = iter(_distinct(kit, 5 * 10**9, 40))
+    handsets: list[HandsetInfo] = []
+    imsis: list[str] = []
+    first, last = epoch(PERIOD_START), epoch(PERIOD_END)
+    switch, swap = epoch(SWITCH_AT), epoch(HANDSET_SWAP_AT)
+
+    def handset(user: str | None, keys: tuple[str, ...], since: int, until: int) -> int:
+        tac, model = HANDSET_MODELS[int(kit.integers(0, len(HANDSET_MODELS)))]
+        handsets.append(HandsetInfo(make_imei(tac, next(serials)), user, model, since, until, keys))
+        return len(handsets) - 1
+
+    def line(
+        key: str,
+        user: str | None,
+        network: str,
+        kit_history: tuple[tuple[int, int], ...],
+        span: tuple[int, int] = (first, last),
+        label: str = "personal mobile",
+    ) -> Line:
+        imsis.append(make_imsi(next(msins)))
+        return Line(
+            key=key,
+            number=book.index("mobile", next(mobiles)),
+            user=user,
+            shared_by=SHARED_PHONE_USERS if key == "SH" else (),
+            network=Layout(network).network_index,
+            in_use_from=span[0],
+            in_use_to=span[1],
+            sim=len(imsis) - 1,
+            handsets=kit_history,
+            schedule=SCHEDULES[user or key],
+            label=label,
+        )
+
+    controller = ((first, handset("P01", ("P01-old", "P01-new"), first, last)),)
+    lines = [
+        line(
+            "P01-old",
+            "P01",
+            "network-a",
+            controller,
+            (first, switch - 1),
+            "controller's first number",
+        ),
+        line(
+            "P01-new",
+            "P01",
+            "network-d",
+            controller,
+            (switch, last),
+            "controller's successor number",
+        ),
+    ]
+    for spec in PEOPLE:
+        if spec.network is None or spec.id == "P01":
+            continue
+        history: tuple[tuple[int, int], ...]
+        if spec.id == "P04":  # the driver moves his SIM into a new handset in August
+            history = (
+                (first, handset("P04", ("P04",), first, swap - 1)),
+                (swap, handset("P04", ("P04",), swap, last)),
+            )
+        else:
+            history = ((first, handset(spec.id, (spec.id,), first, last)),)
+        lines.append(line(spec.id, spec.id, spec.network, history))
+    shared = ((first, handset(None, ("SH",), first, last)),)
+    lines.append(line("SH", None, "network-b", shared, label="victims' shared phone"))
+
+    voicemail = tuple(book.index("mobile", next(mobiles)) for _ in NETWORKS)
+    background = [
+        (number, f"{network.label.removesuffix(' (fictional operator)')} voicemail (fictional)")
+        for network, number in zip(NETWORKS, voicemail, strict=True)
+    ]
+    friends: dict[str, tuple[int, ...]] = {}
+    for person, relations in _FAMILY:
+        labels = [f"{relation} of {person}" for relation in relations]
+        labels += [f"friend {i} of {person}" for i in (1, 2)]
+        numbers = [book.index("mobile", next(mobiles)) for _ in labels]
+        friends[person] = tuple(numbers)
+        background += [
+            (n, f"{label} (background)") for n, label in zip(numbers, labels, strict=True)
+        ]
+
+    channels = list(_person_channels())
+    town = []
+    for label, range_label, rate, h_from, h_to in _TOWN_SERVICES:
+        suffix = next(landlines) if range_label == "no area (01632)" else next(others)
+        town.append((book.index(range_label, suffix), rate, (h_from, h_to)))
+        background.append((town[-1][0], label))
+    offices = []
+    for label, range_label, users in _OFFICE_SERVICES:
+        offices.append((book.index(range_label, next(others)), users))
+        background.append((offices[-1][0], label))
+    for person, _ in _TARGET_DATA_RATES:
+        for number in friends[person]:
+            channels.append(_Channel(person, number, VOICE, 0.2, "daily", (9, 22), 0.5, 180))
+            channels.append(_Channel(person, number, SMS, 0.3, "daily", (8, 23), 0.5))
+        for number, rate, hours in town:
+            channels.append(_Channel(person, number, VOICE, rate, "daily", hours, 1.0, 75))
+        for number, users in offices:
+            channels += [
+                _Channel(person, number, VOICE, rate, "workdays", (9, 17), 0.8, 240)
+                for user, rate in users
+                if user == person
+            ]
+        for value, _, rate, incoming in _SERVICE_TEXTS:
+            sender = book.special(value)
+            channels.append(
+                _Channel(sender, person, SMS, rate, "daily", (7, 22), 1.0 if incoming else 0.0)
+            )
+    return _Cast(
+        lines=tuple(lines),
+        handsets=tuple(handsets),
+        imsis=tuple(imsis),
+        voicemail=voicemail,
+        background=tuple(background),
+        friends=friends,
+        channels=tuple(channels),
+    )
+
+
 def build_core(seed: int) -> CoreCase:
     """Draw the whole core story for ``seed`` and cut its five CDR returns."""
     book = NumberBook.build()
     geography = Geography.build(rng_stream(seed, "masts"), _all_places())
+    cast = _make_cast(seed, book)
+    lines_by_owner = cast.by_owner()
 
-    # Numbers: the core case keeps suffixes 000-199 of the mobile, 01632, London and non-geographic
-    # ranges; the bulk network added by ``scale`` uses everything else.
-    pick = rng_stream(seed, "numbers")
-    mobiles = iter(pick.permutation(200).tolist())
-    landlines = iter(pick.permutation(200).tolist())
-    london = iter(pick.permutation(200).tolist())
-
-    line_owners = [
-        *[(p.id, p.network) for p in PEOPLE if p.network is not None and p.id != "P01"],
-        ("SH", "network-b"),
-    ]
-    start_s, end_s, switch_s = epoch(PERIOD_START), epoch(PERIOD_END), epoch(SWITCH_AT)
-    swap_s = epoch(HANDSET_SWAP_AT)
-
-    kit = rng_stream(seed, "handsets")
-    serials = iter(_distinct(kit, 10**6, 40))
-    msins = iter(_distinct(kit, 10**10, 40))
-    handsets: list[HandsetInfo] = []
-    imsis: list[str] = []
-
-    def new_handset(user: str | None, lines: tuple[str, ...], start: int, end: int) -> int:
-        tac, model = HANDSET_MODELS[int(kit.integers(0, len(HANDSET_MODELS)))]
-        handsets.append(HandsetInfo(make_imei(tac, next(serials)), user, model, start, end, lines))
-        return len(handsets) - 1
-
-    def new_sim() -> int:
-        imsis.append(make_imsi(next(msins)))
-        return len(imsis) - 1
-
-    network_index = {n.layout: i for i, n in enumerate(NETWORKS)}
-    lines: list[Line] = []
-    controller_handset = new_handset("P01", ("P01-old", "P01-new"), start_s, end_s)
-    for key, network, first, last in (
-        ("P01-old", "network-a", start_s, switch_s - 1),
-        ("P01-new", "network-d", switch_s, end_s),
-    ):
-        lines.append(
-            Line(
-                key=key,
-                number=book.index("mobile", next(mobiles)),
-                user="P01",
-                shared_by=(),
-                network=network_index[network],
-                in_use_from=first,
-                in_use_to=last,
-                sim=new_sim(),
-                handsets=((start_s, controller_handset),),
-                schedule=SCHEDULES["P01"],
-                label="controller's first number" if key == "P01-old" else "successor number",
-            )
-        )
-    for owner, network in line_owners:
-        assert network is not None
-        shared = SHARED_PHONE_USERS if owner == "SH" else ()
-        user = None if owner == "SH" else owner
-        if owner == "P04":
-            first_handset = new_handset(owner, (owner,), start_s, swap_s - 1)
-            second = new_handset(owner, (owner,), swap_s, end_s)
-            history: tuple[tuple[int, int], ...] = ((start_s, first_handset), (swap_s, second))
-        else:
-            history = ((start_s, new_handset(user, (owner,), start_s, end_s)),)
-        lines.append(
-            Line(
-                key=owner,
-                number=book.index("mobile", next(mobiles)),
-                user=user,
-                shared_by=shared,
-                network=network_index[network],
-                in_use_from=start_s,
-                in_use_to=end_s,
-                sim=new_sim(),
-                handsets=history,
-                schedule=SCHEDULES[owner],
-                label="victims' shared phone" if owner == "SH" else "personal mobile",
-            )
-        )
-    lines_by_owner: dict[str, list[Line]] = {}
-    for line in lines:
-        owner = line.user if line.user is not None else line.key
-        lines_by_owner.setdefault(owner, []).append(line)
-
-    voicemail = tuple(book.index("mobile", next(mobiles)) for _ in NETWORKS)
-    background: list[tuple[int, str]] = [
-        (number, f"{NETWORKS[i].label.split(' (')[0]} voicemail service (fictional)")
-        for i, number in enumerate(voicemail)
-    ]
-    family: dict[str, list[int]] = {}
-    for person, relations in _FAMILY:
-        for relation in relations:
-            number = book.index("mobile", next(mobiles))
-            family.setdefault(person, []).append(number)
-            background.append((number, f"{relation} of {person} (background)"))
-        for friend in (1, 2):
-            number = book.index("mobile", next(mobiles))
-            family[person].append(number)
-            background.append((number, f"friend {friend} of {person} (background)"))
-    services_numbers: list[tuple[int, str, float, float, float]] = []
-    for label, range_label, rate, h_from, h_to in _TOWN_SERVICES:
-        suffix = next(landlines) if range_label == "no area (01632)" else next(london)
-        number = book.index(range_label, suffix)
-        services_numbers.append((number, label, rate, h_from, h_to))
-        background.append((number, label))
-    london_numbers: list[tuple[int, str, tuple[tuple[str, float], ...]]] = []
-    for label, users in (*_LONDON_SERVICES, _PREMIUM):
-        range_label = "London" if "premium" not in label else "premium rate"
-        number = book.index(range_label, next(london))
-        london_numbers.append((number, label, users))
-        background.append((number, label))
-
-    # The story's events.
     rng = rng_stream(seed, "calls")
     draft = _Draft([], [], [], [], [], [])
-    for a, b, kind, rate, days, h_from, h_to, p_a, median in _PERSON_CHANNELS:
-        _channel(rng, draft, lines_by_owner, a, b, kind, rate, days, (h_from, h_to), p_a, median)
+    for channel in cast.channels:
+        _channel(rng, draft, lines_by_owner, channel)
     for person, data_rate in _TARGET_DATA_RATES:
-        for number in family[person]:
-            _channel(
-                rng, draft, lines_by_owner, person, number, VOICE, 0.2, "daily", (9, 22), 0.5, 180
-            )
-            _channel(rng, draft, lines_by_owner, person, number, SMS, 0.3, "daily", (8, 23), 0.5, 0)
-        for number, _, rate, h_from, h_to in services_numbers:
-            _channel(
-                rng,
-                draft,
-                lines_by_owner,
-                person,
-                number,
-                VOICE,
-                rate,
-                "daily",
-                (h_from, h_to),
-                1.0,
-                75,
-            )
-        for number, _, users in london_numbers:
-            for user, rate in users:
-                if user == person:
-                    _channel(
-                        rng,
-                        draft,
-                        lines_by_owner,
-                        person,
-                        number,
-                        VOICE,
-                        rate,
-                        "workdays",
-                        (9, 17),
-                        0.8,
-                        240,
-                    )
-        for value, _, rate, incoming in _SERVICE_TEXTS:
-            _channel(
-                rng,
-                draft,
-                lines_by_owner,
-                book.special(value),
-                person,
-                SMS,
-                rate,
-                "daily",
-                (7, 22),
-                1.0 if incoming else 0.0,
-                0,
-            )
         _data_sessions(rng, draft, lines_by_owner, person, data_rate)
-        _diverted_calls(rng, draft, lines_by_owner, person, family[person], voicemail)
+        _diverted_calls(rng, draft, lines_by_owner, person, cast.friends[person], cast.voicemail)
 
-    p02 = lines_by_owner["P02"][0]
-    comms = _sorted_comms(draft, rng, _deliberate_b_sessions(p02))
-    exhibits = _cut_exhibits(seed, comms, geography, lines_by_owner, len(handsets))
+    lieutenant = lines_by_owner["P02"][0]
+    comms = _sorted_comms(draft, rng, _deliberate_b_sessions(lieutenant))
+    exhibits = _cut_exhibits(seed, comms, geography, lines_by_owner, len(cast.handsets))
     old, new = lines_by_owner["P01"]
     old_events = comms.start[(comms.a == old.number) | (comms.b == old.number)]
     new_events = comms.start[(comms.a == new.number) | (comms.b == new.number)]
-    corrupt = [_corrupt_imei(handsets[p02.handsets[0][1]].imei)]
+    corrupt = _corrupt_imei(cast.handsets[lieutenant.handsets[0][1]].imei)
     return CoreCase(
         book=book,
         geography=geography,
-        lines=tuple(lines),
-        handsets=tuple(handsets),
-        imei_table=tuple(h.imei for h in handsets) + tuple(corrupt),
-        imsis=tuple(imsis),
-        background=tuple(background),
+        lines=cast.lines,
+        handsets=cast.handsets,
+        imei_table=(*(h.imei for h in cast.handsets), corrupt),
+        imsis=cast.imsis,
+        background=cast.background,
         services=tuple(
             (value, "short-code" if value in SHORT_CODES else "sender-id", label)
             for value, label, _, _ in _SERVICE_TEXTS
         ),
-        voicemail=voicemail,
+        voicemail=cast.voicemail,
         exhibits=exhibits,
         convoy_trips=_convoy_trips(seed),
         last_old_event=int(old_events.max()),
@@ -816,6 +834,21 @@ def _corrupt_imei(imei: str) -> str:
     return imei[:14] + str((int(imei[14]) + 3) % 10)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A CDR return to cut: whose line, which layout, the authorised days."""
+
+    reference: str
+    person: str
+    line: int
+    """Which of the person's lines (0, or 1 for the controller's successor number)."""
+    layout: Layout
+    first: date
+    last: date
+    authorisation: str
+    description: str
+
+
 def _window(first: date, last: date) -> tuple[int, int]:
     return epoch(first), epoch(last) + 86399
 
@@ -828,62 +861,24 @@ def _cut_exhibits(
     corrupt_handset: int,
 ) -> tuple[CoreExhibit, ...]:
     rng = rng_stream(seed, "exhibits")
+    a, b, c, d = Layout.NETWORK_A, Layout.NETWORK_B, Layout.NETWORK_C, Layout.NETWORK_D
     plans = (
-        (
-            "DC/1",
-            "P01",
-            0,
-            Layout.NETWORK_A,
-            date(2026, 3, 1),
-            date(2026, 7, 31),
-            "OCDA-2026-000411",
-            "Call data, controller's first number (network-a)",
-        ),
-        (
-            "DC/2",
-            "P01",
-            1,
-            Layout.NETWORK_D,
-            date(2026, 7, 1),
-            date(2026, 11, 15),
-            "OCDA-2026-000587",
-            "Call data, controller's successor number (network-d)",
-        ),
-        (
-            "DC/3",
-            "P02",
-            0,
-            Layout.NETWORK_B,
-            date(2026, 3, 1),
-            date(2026, 11, 15),
-            "OCDA-2026-000412",
-            "Call data, lieutenant's mobile (network-b)",
-        ),
-        (
-            "DC/4",
-            "P08",
-            0,
-            Layout.NETWORK_C,
-            date(2026, 4, 1),
-            date(2026, 10, 31),
-            "OCDA-2026-000413",
-            "Call data, money handler's mobile (network-c)",
-        ),
-        (
-            "DC/5",
-            "P04",
-            0,
-            Layout.NETWORK_A,
-            date(2026, 6, 1),
-            date(2026, 9, 30),
-            "OCDA-2026-000496",
-            "Call data, driver's mobile (network-a)",
-        ),
-    )
+        _Plan("DC/1", "P01", 0, a, date(2026, 3, 1), date(2026, 7, 31), "OCDA-2026-000411",
+              "Call data, controller's first number (network-a)"),
+        _Plan("DC/2", "P01", 1, d, date(2026, 7, 1), date(2026, 11, 15), "OCDA-2026-000587",
+              "Call data, controller's successor number (network-d)"),
+        _Plan("DC/3", "P02", 0, b, date(2026, 3, 1), date(2026, 11, 15), "OCDA-2026-000412",
+              "Call data, lieutenant's mobile (network-b)"),
+        _Plan("DC/4", "P08", 0, c, date(2026, 4, 1), date(2026, 10, 31), "OCDA-2026-000413",
+              "Call data, money handler's mobile (network-c)"),
+        _Plan("DC/5", "P04", 0, a, date(2026, 6, 1), date(2026, 9, 30), "OCDA-2026-000496",
+              "Call data, driver's mobile (network-a)"),
+    )  # fmt: skip
     exhibits: list[CoreExhibit] = []
-    for reference, person, which, layout, first, last, authorisation, description in plans:
-        line = lines_by_owner[person][which]
-        window_start, window_end = _window(first, last)
+    for plan in plans:
+        reference, layout = plan.reference, plan.layout
+        line = lines_by_owner[plan.person][plan.line]
+        window_start, window_end = _window(plan.first, plan.last)
         involved = (comms.a == line.number) | (comms.b == line.number)
         involved &= ~((comms.kind == DATA) & (comms.a != line.number))
         candidates = np.flatnonzero(involved)
@@ -907,11 +902,11 @@ def _cut_exhibits(
                 reference=reference,
                 layout=layout,
                 line=line,
-                person=person,
+                person=plan.person,
                 window_start=window_start,
                 window_end=window_end,
-                authorisation=authorisation,
-                description=description,
+                authorisation=plan.authorisation,
+                description=plan.description,
                 batch=batch,
             )
         )

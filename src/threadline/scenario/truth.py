@@ -181,7 +181,12 @@ class ExhibitCounts:
 
 @dataclass(frozen=True, slots=True)
 class AnomalyLocators:
-    """1-based spreadsheet row numbers (header row counted) of each deliberate anomaly, by kind."""
+    """1-based spreadsheet row numbers (header row counted) of rows an ingest must flag, by kind.
+
+    In the core case these are exactly the deliberate anomalies. A bulk network-b return may
+    also hold ordinary events that happen to fall in the repeated hour of 25 October; they are
+    listed under ``ambiguous_time`` too, because an ingest must flag them all the same.
+    """
 
     ambiguous_time: tuple[int, ...] = ()
     nonexistent_time: tuple[int, ...] = ()

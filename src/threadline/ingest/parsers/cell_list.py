@@ -56,18 +56,19 @@ import pyarrow as pa
 
 from threadline.errors import IngestError, NotThisFormat
 from threadline.ingest.arrow_schema import arrow_schema
-from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.context import ParseContext
+from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
 from threadline.ingest.tabular import TabularLayout, read_csv_chunks, sniff_text
 from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CELL_SITES, SOURCE_ROWS, Table
 from threadline.model.ids import row_id
+from threadline.model.postcode import normalise_postcode
 
 if TYPE_CHECKING:
     from pyproj import Transformer
 
-__all__ = ["BATCH_ROWS", "CellListParser", "fold_header", "normalise_postcode"]
+__all__ = ["BATCH_ROWS", "CellListParser", "fold_header"]
 
 #: Rows gathered before a batch is emitted.
 BATCH_ROWS = 50_000
@@ -127,11 +128,6 @@ TECHNOLOGIES: dict[str, str] = {
 }
 
 _DECIMAL = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)
-#: Outward code (area, district, optional sub-district) and inward code (sector digit, unit
-#: letters; the unit never uses C, I, K, M, O or V). ``GIR 0AA`` is the one historic exception.
-_POSTCODE = re.compile(
-    r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][ABD-HJLNP-UW-Z]{2})$|^GIR0AA$"
-)
 #: Longest first line read for the header; a header longer than this is not a cell list.
 _HEADER_BYTES = 64 * 1024
 
@@ -139,20 +135,6 @@ _HEADER_BYTES = 64 * 1024
 def fold_header(name: str) -> str:
     """Compare header names without regard to case, underscores or runs of white space."""
     return " ".join(name.replace("_", " ").split()).casefold()
-
-
-def normalise_postcode(text: str) -> str | None:
-    """Return a UK postcode as ``OUTWARD INWARD`` (``zy1  2ab`` → ``ZY1 2AB``), or ``None``.
-
-    Spaces are removed and one is put back before the last three characters (as ONSPD's ``pcds``
-    form, formats.md §12). ``None`` means the text is not shaped like a postcode; whether the
-    postcode exists is not checked.
-    """
-    compact = "".join(text.split()).upper()
-    match = _POSTCODE.match(compact)
-    if match is None:
-        return None
-    return f"{compact[:-3]} {compact[-3:]}"
 
 
 def _decimal(text: str) -> float | None:
@@ -522,6 +504,7 @@ class _CellListRun:
         }
         postcode = self._text(values, POSTCODE)
         if postcode.strip():
+            out["postcode_original"] = postcode
             out["postcode"] = normalise_postcode(postcode)
             if out["postcode"] is None:
                 self._warn(

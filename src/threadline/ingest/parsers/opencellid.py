@@ -51,10 +51,10 @@ from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
+from threadline.ingest.sql import row_id_sql, sql_literal
 from threadline.ingest.tabular import TabularChunk, TabularLayout, read_csv_chunks
 from threadline.model.cell_id import MAX_AREA, MAX_CELL
 from threadline.model.evidence_schema import CELL_SITES, SOURCE_ROWS, Table
-from threadline.model.ids import key_material
 
 __all__ = ["COLUMNS", "CROWD_SOURCED_NOTICE", "OpenCellIdParser"]
 
@@ -97,10 +97,6 @@ ROW_ISSUES_PER_CHUNK = 1000
 _GZIP_MAGIC = b"\x1f\x8b"
 #: Longest first line read to find a header.
 _FIRST_LINE_BYTES = 64 * 1024
-
-
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _is_gzip(path: Path) -> bool:
@@ -148,13 +144,16 @@ def _locate_bad_utf8(path: Path, gz: bool) -> tuple[int, int] | None:
     ``None`` if the whole file decodes. Only called when reading has already failed."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    with _open_bytes(path, gz) as handle:
-        for line, raw in enumerate(iter(handle.readline, b""), start=1):
-            try:
-                decoder.decode(raw)
-            except UnicodeDecodeError as exc:
-                return line, offset + exc.start
-            offset += len(raw)
+    try:
+        with _open_bytes(path, gz) as handle:
+            for line, raw in enumerate(iter(handle.readline, b""), start=1):
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError as exc:
+                    return line, offset + exc.start
+                offset += len(raw)
+    except (OSError, EOFError, zlib.error):
+        return None  # the stream itself is damaged: the original error stands
     return None
 
 
@@ -249,6 +248,11 @@ class OpenCellIdParser:
                 transform.process(chunk)
                 done += chunk.batch.num_rows
                 ctx.progress(done, None)
+        except OSError as exc:  # pyarrow's own error for a truncated or corrupt gzip stream
+            raise IngestError(
+                f"the file cannot be read to the end ({exc}); it may be truncated or corrupt",
+                path=path.name,
+            ) from exc
         except IngestError as exc:
             place = _locate_bad_utf8(path, gz)
             if place is None:
@@ -340,7 +344,7 @@ class _Transform:
     def _stage(self) -> None:
         t = self._text
         blank = " AND ".join(f"{t(c)} IS NULL" for c in COLUMNS)
-        raw = ", ".join(f"{_sql_literal(n)}, src.c{i}" for i, n in enumerate(self.names))
+        raw = ", ".join(f"{sql_literal(n)}, src.c{i}" for i, n in enumerate(self.names))
         cell_parts = ", ".join(self._src(c) for c in ("mcc", "net", "area", "cell"))
         self.con.execute(
             f"""
@@ -457,16 +461,15 @@ class _Transform:
     def _row_id_sql(self) -> str:
         """SQL for :func:`threadline.model.ids.row_id` of each row's locator (one id per source
         record: its cell site and its source row share it)."""
-        prefix = key_material("row", self.ctx.exhibit.exhibit_id)
-        return f"substr(sha256({_sql_literal(prefix)} || length(locator) || ':' || locator), 1, 32)"
+        return row_id_sql(self.ctx.exhibit.exhibit_id, "locator")
 
     def _emit(self, table: Table, where: str) -> None:
         exprs = {
             "row_id": self._row_id_sql(),
-            "exhibit_id": _sql_literal(self.ctx.exhibit.exhibit_id),
+            "exhibit_id": sql_literal(self.ctx.exhibit.exhibit_id),
             "locator": "locator",
-            "parser": _sql_literal(self.ctx.parser_ref),
-            "position_basis": _sql_literal(POSITION_BASIS),
+            "parser": sql_literal(self.ctx.parser_ref),
+            "position_basis": sql_literal(POSITION_BASIS),
         }
         for name in (
             "cell_id", "cell_id_original", "mcc", "mnc", "area", "cell", "technology",

@@ -28,10 +28,10 @@ from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cdr_uk.profile import CanonicalField, Profile
+from threadline.ingest.sql import row_id_sql, sql_literal
 from threadline.ingest.tabular import TabularChunk
 from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOURCE_ROWS, Table
-from threadline.model.ids import key_material
 from threadline.model.imei import ImeiKind, normalise_imei
 from threadline.model.imsi import normalise_imsi
 from threadline.model.phone import normalise_phone
@@ -39,11 +39,6 @@ from threadline.model.time_basis import TimeBasis, offsets_for_local
 
 #: Per-row issues fetched from one chunk for each issue kind; the rest are only counted.
 ROW_ISSUES_PER_CHUNK = 1000
-
-
-def sql_literal(text: str) -> str:
-    """Quote ``text`` as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -231,9 +226,12 @@ class CdrTransform:
         batch = chunk.batch.append_column("rn", pa.array(chunk.rows, pa.int64()))
         # one copy into DuckDB's own format: every later scan of the chunk is then native
         self.con.register("src_arrow", batch)
+        # pyarrow reads a blank line as a record of empty fields: flag it so it is reported as
+        # a blank row, not mistaken for a record with a missing type
+        blank = " AND ".join(f"c{i} = ''" for i in range(len(self.headers)))
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE src AS SELECT *, {self._row_id_sql()} AS row_id "
-            "FROM src_arrow"
+            f"CREATE OR REPLACE TEMP TABLE src AS SELECT *, {self._row_id_sql()} AS row_id, "
+            f"({blank}) AS blank FROM src_arrow"
         )
         self.con.unregister("src_arrow")
         self._register_lookups(batch)
@@ -265,6 +263,7 @@ class CdrTransform:
             SELECT
               src.rn AS rn,
               src.row_id AS row_id,
+              src.blank AS blank,
               'row=' || src.rn AS locator,
               {rt} AS record_type_original,
               rt.tbl AS tbl, rt.direction AS direction, rt.message_type AS message_type,
@@ -432,7 +431,9 @@ class CdrTransform:
 
     def _row_issue_specs(self) -> list[tuple[str, str, Severity, str]]:
         """(condition, code, severity, message SQL) for every per-row issue kind."""
-        specs: list[tuple[str, str, Severity, str]] = []
+        specs: list[tuple[str, str, Severity, str]] = [
+            ("blank", "row.blank", Severity.INFO, "struct_pack(m := 'blank row', v := NULL)")
+        ]
         for prefix, what in (("start", "start time"), ("end", "end time")):
             status = f"{prefix}_status"
             fmt = sql_literal(self._format_for(prefix))[1:-1]
@@ -509,7 +510,7 @@ class CdrTransform:
         counted = self.con.execute(
             f"SELECT {counts_sql}, "
             "count(*) FILTER (WHERE tbl IS NULL AND record_type_original IS NOT NULL), "
-            "count(*) FILTER (WHERE record_type_original IS NULL) FROM out"
+            "count(*) FILTER (WHERE record_type_original IS NULL AND NOT blank) FROM out"
         ).fetchone()
         assert counted is not None
         for (where, code, severity, message), count in zip(specs, counted, strict=False):
@@ -533,7 +534,7 @@ class CdrTransform:
             )
         if missing_count:
             self._value_tally(
-                "coalesce(record_type_original, '')",
+                "CASE WHEN blank THEN NULL ELSE coalesce(record_type_original, '') END",
                 {""},
                 "record_type.missing",
                 Severity.WARNING,
@@ -637,11 +638,7 @@ class CdrTransform:
 
     def _row_id_sql(self) -> str:
         """SQL computing :func:`threadline.model.ids.row_id` from the row number ``rn``."""
-        prefix = key_material("row", self.ctx.exhibit.exhibit_id)
-        locator = "('row=' || rn)"
-        return (
-            f"substr(sha256({sql_literal(prefix)} || length({locator}) || ':' || {locator}), 1, 32)"
-        )
+        return row_id_sql(self.ctx.exhibit.exhibit_id, "'row=' || rn")
 
     def _emit(self, table: Table) -> None:
         exprs = self._expressions(table)
@@ -658,7 +655,9 @@ class CdrTransform:
         pairs = ", ".join(f"{sql_literal(h)}, c{i}" for i, h in enumerate(self.headers))
         exprs["raw"] = f"json_object({pairs})::VARCHAR"
         select = ", ".join(f"{exprs[c]} AS {c}" for c in SOURCE_ROWS.column_names)
-        data = self.con.execute(f"SELECT {select} FROM src ORDER BY rn").to_arrow_table()
+        data = self.con.execute(
+            f"SELECT {select} FROM src WHERE NOT blank ORDER BY rn"
+        ).to_arrow_table()
         if data.num_rows:
             self.ctx.emit(SOURCE_ROWS.name, conform(SOURCE_ROWS, data))
 

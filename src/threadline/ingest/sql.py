@@ -1,0 +1,21 @@
+"""SQL fragments shared by the parsers that normalise with DuckDB.
+
+:func:`row_id_sql` is the SQL twin of :func:`threadline.model.ids.row_id`, so bulk ingest and
+Python code give the same identifiers (tests check both agree).
+"""
+
+from __future__ import annotations
+
+from threadline.model.ids import ID_HEX_LENGTH, key_material
+
+
+def sql_literal(text: str) -> str:
+    """Quote ``text`` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def row_id_sql(exhibit_id: str, locator_sql: str) -> str:
+    """SQL computing ``row_id(exhibit_id, locator)`` for a locator given as a SQL expression."""
+    prefix = sql_literal(key_material("row", exhibit_id))
+    loc = f"({locator_sql})"
+    return f"substr(sha256({prefix} || length({loc}) || ':' || {loc}), 1, {ID_HEX_LENGTH})"
