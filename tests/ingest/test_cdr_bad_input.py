@@ -322,28 +322,26 @@ def _cp1252_pound(tmp_path: Path, good_rows: int) -> tuple[Path, int]:
     return path, good_rows + 2  # the header is line 1
 
 
+@pytest.mark.parametrize("good_rows", [2, 100], ids=["small-file", "past-8KiB"])
+@pytest.mark.parametrize("profile", [None, "network-a"], ids=["detected", "named"])
 def test_wrong_encoding_names_file_and_line(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Result], tmp_path: Path, good_rows: int, profile: str | None
 ) -> None:
-    # Far enough into the file (past the first 8 KiB) for the header to decode.
-    path, line = _cp1252_pound(tmp_path, good_rows=100)
-    with pytest.raises(IngestError) as caught:
-        parse_file(path)
-    assert line == 102
-    assert caught.value.locator == "line=102"
-    assert str(caught.value).startswith("pound.csv, line=102: the file is not valid utf-8")
-
-
-@pytest.mark.parametrize("profile", [None, "network-a"])
-def test_wrong_encoding_in_a_small_file_names_the_line(
-    parse_file: Callable[..., Result], tmp_path: Path, profile: str | None
-) -> None:
-    path, line = _cp1252_pound(tmp_path, good_rows=2)
+    path, line = _cp1252_pound(tmp_path, good_rows)
     with pytest.raises(IngestError) as caught:
         parse_file(path, profile=profile)
     assert not isinstance(caught.value, NoMatchingProfile)
     assert caught.value.locator == f"line={line}"
-    assert str(caught.value).startswith(f"pound.csv, line={line}: ")
+    assert str(caught.value).startswith(f"pound.csv, line={line}: the file is not valid utf-8")
+
+
+def test_wrong_encoding_in_the_header(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+    path = tmp_path / "pound.csv"
+    path.write_bytes(HEADER_A.encode() + b",Cost \xa3\n" + row_a().encode() + b",1\n")
+    with pytest.raises(IngestError) as caught:
+        parse_file(path, profile="network-a")
+    assert caught.value.locator == "line=1"
+    assert str(caught.value).startswith("pound.csv, line=1: the file is not valid utf-8")
 
 
 def test_empty_file_named_profile(parse_file: Callable[..., Result], tmp_path: Path) -> None:
@@ -353,12 +351,6 @@ def test_empty_file_named_profile(parse_file: Callable[..., Result], tmp_path: P
         parse_file(path, profile="network-a")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG parser.profile_fit swallows IngestError, so an empty file is reported as "
-    "NoMatchingProfile ('the columns match no CDR profile') instead of 'the file is empty'",
-)
 def test_empty_file_detected(parse_file: Callable[..., Result], tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
@@ -372,12 +364,6 @@ def test_header_only(parse_file: Callable[..., Result], tmp_path: Path) -> None:
     assert [(i.severity, i.code) for i in result.issues] == [(Severity.WARNING, "file.no_rows")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IngestError,
-    reason="BUG tabular.read_csv_chunks: pyarrow cannot skip the header row of a file with no "
-    "final newline ('Could not skip initial 1 rows'), so a header-only file is refused",
-)
 def test_header_only_without_final_newline(
     parse_file: Callable[..., Result], tmp_path: Path
 ) -> None:
@@ -434,13 +420,6 @@ def test_formula_like_csv_values_are_kept_verbatim(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG transform._duration_sql / bytes: DuckDB try_cast(... AS BIGINT) accepts '-1', "
-    "rounds '12.5' to 13 and reads '0x10' as 16, silently; such values should leave duration_s "
-    "empty and raise duration.unparsed",
-)
 @pytest.mark.parametrize("duration", ["-1", "12.5", "0x10", "1e3"])
 def test_duration_that_is_not_whole_seconds_is_flagged(
     parse_file: Callable[..., Result], tmp_path: Path, duration: str
@@ -460,12 +439,6 @@ HEADER_D = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG transform._stage_out: try_cast(bytes_up_original AS BIGINT) rounds '1024.5' to "
-    "1025 silently instead of raising bytes_up.unparsed",
-)
 def test_bytes_that_are_not_whole_numbers_are_flagged(
     parse_file: Callable[..., Result], tmp_path: Path
 ) -> None:
@@ -522,12 +495,6 @@ def test_hostile_xlsx_is_refused(
     assert str(caught.value).startswith(f"{path.name}, {HOSTILE_MEMBER[kind]}: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NoMatchingProfile,
-    reason="BUG parser.profile_fit catches IngestError (HostileInput included), so a hostile "
-    "XLSX whose profile is detected is reported as NoMatchingProfile, not HostileInput",
-)
 @pytest.mark.parametrize("kind", HOSTILE)
 def test_hostile_xlsx_is_refused_when_detected(
     parse_file: Callable[..., Result], good_xlsx: Path, tmp_path: Path, kind: str
@@ -536,13 +503,6 @@ def test_hostile_xlsx_is_refused_when_detected(
         parse_file(hostile_xlsx(kind, good_xlsx, tmp_path))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG tabular.check_zip_container reads only the first 4096 bytes of a member; a "
-    "DOCTYPE after a long comment passes, and openpyxl (defusedxml) then raises a bare "
-    "ValueError that is not an IngestError",
-)
 @pytest.mark.parametrize("profile", [None, "network-c"])
 def test_xlsx_with_a_late_doctype_is_refused(
     parse_file: Callable[..., Result], good_xlsx: Path, tmp_path: Path, profile: str | None

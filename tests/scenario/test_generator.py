@@ -286,6 +286,7 @@ def test_imeis_pass_luhn_except_the_deliberate_failure(case: tuple[Path, GroundT
             if layout == "network-a":
                 assert imei.endswith("0")  # network padding, no check digit
             elif not is_luhn_valid(imei):
+                assert not imei.endswith("0")  # a failing 0 would read as padding instead
                 failures.setdefault(reference, []).append(offset + exhibit.first_data_row)
     expected = {
         e.reference: list(e.anomalies.luhn_failure)

@@ -19,3 +19,15 @@ def row_id_sql(exhibit_id: str, locator_sql: str) -> str:
     prefix = sql_literal(key_material("row", exhibit_id))
     loc = f"({locator_sql})"
     return f"substr(sha256({prefix} || length({loc}) || ':' || {loc}), 1, {ID_HEX_LENGTH})"
+
+
+def whole_number_sql(text_sql: str) -> str:
+    """SQL reading a text as a non-negative whole number, NULL for anything else.
+
+    Stricter than a cast, which would accept ``-1``, round ``12.5`` and read ``0x10`` or ``1e3``:
+    such values are not what a network means by seconds or bytes, so they become issues.
+    """
+    return (
+        f"CASE WHEN regexp_full_match({text_sql}, '[0-9]{{1,18}}') "
+        f"THEN CAST({text_sql} AS BIGINT) END"
+    )

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from defusedxml.common import DefusedXmlException
 
 from threadline.errors import HostileInput, IngestError
 
@@ -82,7 +86,8 @@ def _decoded_lines(path: Path, layout: TabularLayout, limit: int) -> list[list[s
         encoding = "utf-8-sig"
     wide = encoding.startswith(("utf-16", "utf-32"))
     raw_lines: list[bytes] = []
-    with path.open("rb") as handle:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
         if wide:
             # line breaks are multi-byte here: decode a bounded prefix instead
             data = handle.read(256 * 1024)
@@ -159,6 +164,8 @@ def read_csv_chunks(
     Raises:
         IngestError: the file cannot be decoded in the declared encoding (names line and byte).
     """
+    if len(_decoded_lines(path, layout, layout.header_row + 1)) <= layout.header_row:
+        return  # a header and nothing else (pyarrow refuses to skip past the end)
     names = positional_names(column_count)
     skipped: list[int] = []
 
@@ -263,15 +270,48 @@ def check_zip_container(path: Path) -> None:
                 )
             if total > XLSX_MAX_UNCOMPRESSED:
                 raise HostileInput("the container unpacks to more than 4 GiB", path=path.name)
-            if info.filename.endswith((".xml", ".rels", ".vml")):
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                 with archive.open(info) as member:
-                    prolog = member.read(4096)
-                if b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper():
+                    hostile = _declares_dtd(member)
+                if hostile:
                     raise HostileInput(
                         "XML document type declarations are refused (entity expansion)",
                         path=path.name,
                         locator=f"member={info.filename}",
                     )
+
+
+_DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROOT = re.compile(r"<[A-Za-z_]")
+
+
+def _declares_dtd(member: IO[bytes]) -> bool:
+    """Whether an XML member declares a DTD or entity before its root element.
+
+    The member is read in chunks and decoded by its byte-order mark (UTF-8 or UTF-16), so neither
+    a long comment before the declaration nor a wide encoding hides it.
+    """
+    head = member.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif head.startswith(b"<\x00"):
+        encoding = "utf-16-le"
+    elif head.startswith(b"\x00<"):
+        encoding = "utf-16-be"
+    else:
+        encoding = "utf-8"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    window = decoder.decode(head)
+    while True:
+        if _DTD.search(window):
+            return True
+        if _ROOT.search(window):
+            return False
+        chunk = member.read(64 * 1024)
+        if not chunk:
+            return bool(_DTD.search(window + decoder.decode(b"", final=True)))
+        # keep a tail so a declaration split across chunks is still seen
+        window = window[-32:] + decoder.decode(chunk)
 
 
 def _cell_text(value: object) -> tuple[str, bool]:
@@ -296,7 +336,12 @@ def _open_sheet(path: Path, layout: TabularLayout):  # type: ignore[no-untyped-d
     import openpyxl  # deferred: only XLSX ingest pays for it
 
     check_zip_container(path)
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except DefusedXmlException as exc:
+        raise HostileInput(f"unsafe XML refused: {exc}", path=path.name) from exc
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise IngestError(f"the workbook cannot be read: {exc}", path=path.name) from exc
     if layout.sheet is None:
         return workbook, workbook.worksheets[0]
     if layout.sheet not in workbook.sheetnames:
@@ -308,10 +353,20 @@ def _open_sheet(path: Path, layout: TabularLayout):  # type: ignore[no-untyped-d
     return workbook, workbook[layout.sheet]
 
 
+def _sheet_rows(path: Path, sheet: Any) -> Iterator[tuple[int, tuple[object, ...]]]:
+    """The sheet's rows numbered from 1; XML errors met while streaming become ingest errors."""
+    try:
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+    except DefusedXmlException as exc:
+        raise HostileInput(f"unsafe XML refused: {exc}", path=path.name) from exc
+    except (ValueError, KeyError, SyntaxError) as exc:  # ElementTree's ParseError is a SyntaxError
+        raise IngestError(f"the sheet cannot be read: {exc}", path=path.name) from exc
+
+
 def _xlsx_header(path: Path, layout: TabularLayout) -> list[str]:
     workbook, sheet = _open_sheet(path, layout)
     try:
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, values in _sheet_rows(path, sheet):
             if number == layout.header_row:
                 names = [_cell_text(v)[0].strip() for v in values]
                 # read-only sheets pad every row to the sheet's widest; the header ends at its
@@ -342,7 +397,7 @@ def read_xlsx_chunks(
     try:
         columns: list[list[str]] = [[] for _ in names]
         rows: list[int] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, values in _sheet_rows(path, sheet):
             if number <= layout.header_row:
                 continue
             texts: list[str] = []

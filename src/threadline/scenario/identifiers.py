@@ -210,13 +210,6 @@ def make_imsi(msin: int) -> str:
     return f"00101{msin:010d}"
 
 
-def draw_distinct(rng: np.random.Generator, population: int, count: int) -> list[int]:
-    """Return ``count`` distinct integers below ``population``, in draw order (deterministic)."""
-    if count > population:
-        raise ValueError(f"cannot draw {count} distinct values from {population}")
-    return [int(v) for v in rng.choice(population, size=count, replace=False)]
-
-
 def rng_stream(seed: int, name: str) -> np.random.Generator:
     """Return an independent random stream for one part of the generator.
 

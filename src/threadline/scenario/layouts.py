@@ -34,7 +34,9 @@ one target number.
 
   Event ``Call Originating``/``Call Terminating``/``SMS Originating``/``SMS Terminating``/
   ``Data``/``Call Diverted``. Numbers ``+447700900123``. Date a real Excel date (format
-  ``dd/mm/yyyy``), time text ``HH:MM:SS``, duration text ``h:mm:ss``. Cells ``234-10-TAC-ECI``.
+  ``dd/mm/yyyy``), time text ``HH:MM:SS``, duration text ``h:mm:ss``. Cells ``234-10-TAC-ECI``;
+  Cell End blank for SMS; Called Party blank for data. Blank cells are simply not written, so a
+  reader may see a row shorter than the header.
 
 ``network-d`` — CSV, UTF-8, semicolon, LF line ends::
 

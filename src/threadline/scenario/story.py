@@ -830,8 +830,12 @@ def _diverted_calls(
 
 
 def _corrupt_imei(imei: str) -> str:
-    """The IMEI with a wrong check digit, so Luhn fails (a provider's transcription slip)."""
-    return imei[:14] + str((int(imei[14]) + 3) % 10)
+    """The IMEI with a wrong check digit, so Luhn fails (a provider's transcription slip).
+
+    The wrong digit is never 0, which an ingest would rightly read as network padding instead.
+    """
+    wrong = (int(imei[14]) + 3) % 10
+    return imei[:14] + str(wrong if wrong != 0 else (int(imei[14]) + 4) % 10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,6 @@ __all__ = [
     "BST_OFFSET",
     "bst_bounds",
     "epoch",
-    "from_epoch",
     "local_to_utc",
     "uk_offset",
 ]
@@ -37,11 +36,6 @@ def epoch(moment: datetime | date) -> int:
             raise ValueError(f"naive datetime {moment!r}: pass an aware UTC datetime")
         return calendar.timegm(moment.astimezone(UTC).timetuple())
     return calendar.timegm(moment.timetuple())
-
-
-def from_epoch(seconds: int) -> datetime:
-    """Return the aware UTC datetime for epoch seconds."""
-    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _last_sunday(year: int, month: int) -> date:

@@ -27,7 +27,12 @@ from threadline.ingest.parsers.cdr_uk.profile import (
     load_profile_file,
 )
 from threadline.ingest.parsers.cdr_uk.transform import CdrTransform
-from threadline.ingest.tabular import TabularLayout, read_chunks, read_header
+from threadline.ingest.tabular import (
+    TabularLayout,
+    check_zip_container,
+    read_chunks,
+    read_header,
+)
 from threadline.model.time_basis import parse_time_basis
 
 MAPPING_HELP = (
@@ -106,6 +111,11 @@ class CdrUkParser:
             return load_profile_file(ctx.options.mapping)
         if ctx.options.profile is not None:
             return builtin_profile(ctx.options.profile)
+        # problems with the file itself are reported as such, not as "no profile fits"
+        if path.stat().st_size == 0:
+            raise IngestError("the file is empty", path=path.name)
+        if path.suffix.lower() == ".xlsx":
+            check_zip_container(path)
         profiles = builtin_profiles()
         fits = [(profile_fit(p, path), p) for p in profiles]
         best = max(f for f, _ in fits)

@@ -28,7 +28,7 @@ from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cdr_uk.profile import CanonicalField, Profile
-from threadline.ingest.sql import row_id_sql, sql_literal
+from threadline.ingest.sql import row_id_sql, sql_literal, whole_number_sql
 from threadline.ingest.tabular import TabularChunk
 from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOURCE_ROWS, Table
@@ -339,7 +339,7 @@ class CdrTransform:
     def _duration_sql(self) -> str:
         d = "b.duration_original"
         if self.profile.duration == "seconds":
-            return f"try_cast({d} AS BIGINT)"
+            return whole_number_sql(d)
         if self.profile.duration == "hms":
             return f"""CASE
               WHEN regexp_full_match({d}, '\\d+:\\d{{1,2}}:\\d{{1,2}}')
@@ -349,7 +349,7 @@ class CdrTransform:
                 THEN split_part({d}, ':', 1)::BIGINT * 60 + split_part({d}, ':', 2)::BIGINT
               END"""
         return (
-            "CASE WHEN start_status = 'exact' AND end_status = 'exact' "
+            "CASE WHEN start_status = 'exact' AND end_status = 'exact' AND end_utc >= start_utc "
             "THEN CAST(epoch(end_utc) - epoch(start_utc) AS BIGINT) END"
         )
 
@@ -386,8 +386,8 @@ class CdrTransform:
             SELECT t.*,
               {self._duration_sql().replace("b.duration_original", "t.duration_original")}
                 AS duration_s,
-              try_cast(t.bytes_up_original AS BIGINT) AS bytes_up,
-              try_cast(t.bytes_down_original AS BIGINT) AS bytes_down,
+              {whole_number_sql("t.bytes_up_original")} AS bytes_up,
+              {whole_number_sql("t.bytes_down_original")} AS bytes_down,
               CASE WHEN {target_sql} IS NULL THEN NULL
                    WHEN t.a_party = {target_sql} THEN 'a'
                    WHEN t.b_party = {target_sql} THEN 'b'
@@ -451,8 +451,8 @@ class CdrTransform:
                     f"{status} = 'ambiguous'",
                     "time.ambiguous",
                     Severity.WARNING,
-                    f"struct_pack(m := 'the {what} falls in the repeated hour when clocks go back in "
-                    f"{self.basis.name}: it could be ' || strftime({prefix}_earliest_utc, "
+                    f"struct_pack(m := 'the {what} falls in the repeated hour when clocks go "
+                    f"back in {self.basis.name}: it could be ' || strftime({prefix}_earliest_utc, "
                     f"'%H:%M:%S') || ' or ' || strftime({prefix}_latest_utc, '%H:%M:%S') || "
                     f"' UTC; both are kept, neither is chosen', v := {prefix}_original)",
                 )
@@ -462,12 +462,21 @@ class CdrTransform:
                     f"{status} = 'nonexistent'",
                     "time.nonexistent",
                     Severity.WARNING,
-                    f"struct_pack(m := 'the {what} does not exist in {self.basis.name} (clocks went "
-                    f"forward); it is kept as the range ' || strftime({prefix}_earliest_utc, "
+                    f"struct_pack(m := 'the {what} does not exist in {self.basis.name} (clocks "
+                    f"went forward); it is kept as the range ' || strftime({prefix}_earliest_utc, "
                     f"'%H:%M:%S') || '–' || strftime({prefix}_latest_utc, '%H:%M:%S') || ' UTC', "
                     f"v := {prefix}_original)",
                 )
             )
+        specs.append(
+            (
+                "start_status = 'exact' AND end_status = 'exact' AND end_utc < start_utc",
+                "time.end_before_start",
+                Severity.WARNING,
+                "struct_pack(m := 'the end time is before the start time; no duration is derived',"
+                " v := end_original)",
+            )
+        )
         specs.append(
             (
                 "tbl IS NOT NULL AND duration_original IS NOT NULL AND duration_s IS NULL",
