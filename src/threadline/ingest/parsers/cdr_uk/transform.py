@@ -34,7 +34,7 @@ from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOURCE_ROWS, Table
 from threadline.model.imei import ImeiKind, normalise_imei
 from threadline.model.imsi import normalise_imsi
-from threadline.model.phone import normalise_phone
+from threadline.model.phone import PhoneKind, normalise_phone
 from threadline.model.time_basis import TimeBasis, offsets_for_local
 
 #: Per-row issues fetched from one chunk for each issue kind; the rest are only counted.
@@ -552,15 +552,30 @@ class CdrTransform:
         self._tally_lookup_notes()
 
     def _tally_lookup_notes(self) -> None:
-        bad_phone = {r for r, h in self._phones.items() if not h[1] and h[2] != "withheld"}
+        invalid: dict[str, set[str]] = {}
+        unnumbered: set[str] = set()
+        for raw, (_e164, _valid, kind, note) in self._phones.items():
+            if kind == PhoneKind.INVALID.value:
+                invalid.setdefault(note or "not a valid telephone number", set()).add(raw)
+            elif kind in (PhoneKind.SHORT_CODE.value, PhoneKind.ALPHANUMERIC.value):
+                unnumbered.add(raw)
         restored = {r for r, h in self._phones.items() if h[3] and "leading zero" in h[3]}
         for col in ("a_raw", "b_raw", "c_raw"):
+            for note, raws in sorted(invalid.items()):
+                self._value_tally(
+                    col,
+                    raws,
+                    "phone.invalid",
+                    Severity.WARNING,
+                    f"not a valid telephone number ({note}); the original is kept",
+                )
             self._value_tally(
                 col,
-                bad_phone,
-                "phone.invalid",
-                Severity.WARNING,
-                "not a valid telephone number; the original is kept",
+                unnumbered,
+                "phone.short_code_or_sender",
+                Severity.INFO,
+                "short codes and alphanumeric sender names have no E.164 form; they are kept as "
+                "written in the *_original columns",
             )
             self._value_tally(
                 col,
@@ -636,7 +651,8 @@ class CdrTransform:
                 self.ctx.issue(
                     severity,
                     code,
-                    f"{text} ({tally.count} row(s), first at row {tally.first_row})",
+                    f"{self._value_meta[(code, value)][1]} ({tally.count} row(s), first at row "
+                    f"{tally.first_row})",
                     locator=f"row={tally.first_row}",
                     value=value,
                     count=tally.count,
