@@ -27,6 +27,7 @@ none). This module is pure: no I/O beyond reading zone rules, no mutable module 
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -281,3 +282,82 @@ def uk_local(utc: datetime) -> tuple[datetime, str]:
     local = utc.astimezone(LONDON)
     summer = local.dst()
     return local, "BST" if summer else "GMT"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSegment:
+    """A stretch of local wall-clock time with one way of reading it.
+
+    From ``start`` (naive local time, inclusive) until the next segment's start, a local time
+    ``t`` reads as ``t - earliest_offset`` .. ``t - latest_offset`` in UTC, with ``status``.
+    """
+
+    start: datetime
+    earliest_offset: timedelta
+    latest_offset: timedelta
+    status: TimeStatus
+
+
+def _transitions(
+    zone: tzinfo, begin: datetime, end: datetime
+) -> list[tuple[datetime, timedelta, timedelta]]:
+    """UTC instants in [begin, end) where the zone's offset changes: (instant, before, after).
+
+    Scans hour by hour and narrows each change to the second; every real-world transition is at
+    least a day from the next, so no change is missed.
+    """
+    found: list[tuple[datetime, timedelta, timedelta]] = []
+    step = timedelta(hours=1)
+
+    def offset(moment: datetime) -> timedelta:
+        value = moment.astimezone(zone).utcoffset()
+        if value is None:  # pragma: no cover - every tzinfo here gives offsets
+            raise ValueError("time zone gives no UTC offset")
+        return value
+
+    moment = begin
+    current = offset(moment)
+    while moment < end:
+        following = moment + step
+        after = offset(following)
+        if after != current:
+            low, high = moment, following  # offset(low) == current, offset(high) == after
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if offset(middle) == current:
+                    low = middle
+                else:
+                    high = middle
+            found.append((high, current, after))
+            current = after
+        moment = following
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def local_segments(basis: TimeBasis, first_year: int, last_year: int) -> tuple[LocalSegment, ...]:
+    """Every way of reading local times from ``first_year`` to ``last_year``, as segments.
+
+    A vectorised caller converts many local times by finding each one's segment (a sorted
+    search on ``start``) instead of asking the zone row by row; :func:`offsets_for_local` gives
+    the same answer for a single time, and tests check the two agree.
+
+    For a change at UTC instant T from offset o1 to o2: if clocks go forward (o2 > o1), local
+    times in [T+o1, T+o2) do not exist and read as ``t - o2`` .. ``t - o1``; if clocks go back
+    (o2 < o1), local times in [T+o2, T+o1) happen twice and read as ``t - o1`` .. ``t - o2``.
+    """
+    begin = datetime(first_year - 1, 12, 31, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 2, tzinfo=UTC)
+    first_offset = begin.astimezone(basis.zone).utcoffset()
+    if first_offset is None:  # pragma: no cover - every tzinfo here gives offsets
+        raise ValueError(f"time basis {basis.name} gives no UTC offset")
+    segments = [LocalSegment(datetime.min, first_offset, first_offset, TimeStatus.EXACT)]
+    for instant, before, after in _transitions(basis.zone, begin, end):
+        at = instant.replace(tzinfo=None)
+        if after > before:
+            segments.append(LocalSegment(at + before, after, before, TimeStatus.NONEXISTENT))
+        else:
+            segments.append(LocalSegment(at + after, before, after, TimeStatus.AMBIGUOUS))
+        segments.append(LocalSegment(at + max(before, after), after, after, TimeStatus.EXACT))
+    # a pure function of immutable inputs, so its result is memoised and returned as a tuple
+    return tuple(segments)

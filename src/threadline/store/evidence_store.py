@@ -89,6 +89,9 @@ class EvidenceWriter:
                 batch.schema,
                 compression="zstd",
                 compression_level=1,
+                # dictionary pages cost more to build than they save here: zstd already folds
+                # the repeated provenance values, and the files come out smaller without them
+                use_dictionary=False,
             )
             self._writers[table] = writer
         writer.write_batch(batch, row_group_size=1_000_000)

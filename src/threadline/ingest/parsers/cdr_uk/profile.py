@@ -10,6 +10,7 @@ before, in the same format, and passes it with ``--mapping FILE``. The format is
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -168,14 +169,20 @@ def load_profile_file(path: Path) -> Profile:
     return _validate(data, str(path))
 
 
-def builtin_profiles() -> list[Profile]:
-    """The profiles shipped with Threadline, sorted by name."""
+@functools.cache
+def _builtin_profiles() -> tuple[Profile, ...]:
+    """The shipped profiles, read once: they are immutable package data."""
     folder = resources.files("threadline.ingest.parsers.cdr_uk").joinpath("profiles")
     out = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             out.append(_validate(yaml.safe_load(entry.read_text("utf-8")), entry.name))
-    return out
+    return tuple(out)
+
+
+def builtin_profiles() -> list[Profile]:
+    """The profiles shipped with Threadline, sorted by name."""
+    return list(_builtin_profiles())
 
 
 def builtin_profile(name: str) -> Profile:

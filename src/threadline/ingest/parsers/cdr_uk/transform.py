@@ -1,44 +1,59 @@
 """Vectorised normalisation of CDR rows into the canonical tables, chunk by chunk.
 
-Each chunk of source rows (text, as read) is normalised with DuckDB SQL over Arrow. Work that needs
-Python libraries (phone numbers, IMEIs, cells, local-time resolution) is done once per *distinct*
-value and cached for the whole file, then joined back: a CDR of ten million rows has far fewer
-distinct numbers, handsets, cells and minutes than rows.
+Each chunk of source rows (text, as read) is normalised column by column with Arrow compute.
+Work that needs Python libraries (phone numbers, IMEIs, IMSIs, cells) is done once per *distinct*
+value, cached for the whole file, and mapped back onto the rows with a hash lookup: a CDR of ten
+million rows has far fewer distinct numbers, handsets and cells than rows. Local times are read
+through the time basis's segments (:func:`threadline.model.time_basis.local_segments`) with one
+sorted search. DuckDB does what it does best in one pass over the chunk: strict date parsing
+(``try_strptime`` refuses 29 February 2026, where Arrow's ``strptime`` rolls it into March),
+row identifiers (SHA-256) and the raw row's JSON.
 
 Problems become ingest issues, never silent changes (requirements 22, 24, 37, 59):
 
-* per row (with its locator): malformed record, unparsed or ambiguous or nonexistent time, a row
-  outside the authorised window, an unparsed duration or number;
+* per row (with its locator): blank row, unparsed or ambiguous or nonexistent time, end before
+  start, a row outside the authorised window, an unparsed duration or byte count;
 * per distinct value (count and first locator): unknown record type, invalid number, IMEI failing
-  Luhn, unparseable cell;
+  Luhn, invalid IMSI, unparseable cell;
 * per kind, once (count and first locator): notes such as leading zeros restored.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
 from threadline.ingest.issue import Severity
-from threadline.ingest.parsers.cdr_uk.profile import CanonicalField, Profile
-from threadline.ingest.sql import row_id_sql, sql_literal, whole_number_sql
+from threadline.ingest.parsers.cdr_uk.profile import CanonicalField, Profile, fold_header
+from threadline.ingest.sql import row_id_sql, sql_literal
 from threadline.ingest.tabular import TabularChunk
 from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOURCE_ROWS, Table
 from threadline.model.imei import ImeiKind, normalise_imei
 from threadline.model.imsi import normalise_imsi
 from threadline.model.phone import PhoneKind, normalise_phone
-from threadline.model.time_basis import TimeBasis, offsets_for_local
+from threadline.model.time_basis import TimeBasis, TimeStatus, local_segments
 
 #: Per-row issues fetched from one chunk for each issue kind; the rest are only counted.
 ROW_ISSUES_PER_CHUNK = 1000
+_WHOLE = r"^[0-9]{1,18}$"
+_HMS = r"^(?P<h>[0-9]{1,6}):(?P<m>[0-9]{1,2}):(?P<s>[0-9]{1,2})$"
+_MS = r"^(?P<m>[0-9]{1,6}):(?P<s>[0-9]{1,2})$"
+_US = 1_000_000
+
+#: A distinct value's normalised outputs (one entry per output column) and, where it is a
+#: problem, the issue it raises: (code, severity, message) or None.
+Normalised = tuple[tuple[str | None, ...], tuple[str, Severity, str] | None]
 
 
 @dataclass
@@ -54,6 +69,61 @@ class _Tally:
             self.first_row = first_row
 
 
+def _phone(raw: str) -> Normalised:
+    number = normalise_phone(raw)
+    problem: tuple[str, Severity, str] | None = None
+    if number.kind is PhoneKind.INVALID:
+        reason = number.note or "not a valid telephone number"
+        problem = (
+            "phone.invalid",
+            Severity.WARNING,
+            f"not a valid telephone number ({reason}); the original is kept",
+        )
+    elif number.kind in (PhoneKind.SHORT_CODE, PhoneKind.ALPHANUMERIC):
+        problem = (
+            "phone.short_code_or_sender",
+            Severity.INFO,
+            "short codes and alphanumeric sender names have no E.164 form; they are kept as "
+            "written in the *_original columns",
+        )
+    elif number.note and "leading zero" in number.note:
+        problem = (
+            "phone.leading_zero_restored",
+            Severity.INFO,
+            "the number had lost its leading zero (a spreadsheet quirk); it was restored",
+        )
+    return (number.e164,), problem
+
+
+def _imei(raw: str) -> Normalised:
+    imei = normalise_imei(raw)
+    problem: tuple[str, Severity, str] | None = None
+    if imei.kind is ImeiKind.INVALID or imei.luhn_ok is False:
+        padded = imei.kind is not ImeiKind.INVALID and (imei.value or "").endswith("0")
+        problem = (
+            (
+                "imei.padded",
+                Severity.INFO,
+                "IMEI ends in a padding 0 instead of its check digit (networks do not send it)",
+            )
+            if padded
+            else (
+                "imei.luhn",
+                Severity.WARNING,
+                "IMEI fails the Luhn check or is malformed: matched on its first 14 digits; a "
+                "failure is a warning, not proof of a false device (requirement 24)",
+            )
+        )
+    return (imei.value, imei.key), problem
+
+
+def _imsi(raw: str) -> Normalised:
+    imsi = normalise_imsi(raw)
+    if imsi.valid:
+        return (imsi.value,), None
+    return (None,), ("imsi.invalid", Severity.WARNING, f"not a valid IMSI ({imsi.note})")
+
+
 @dataclass
 class CdrTransform:
     """Normalises the chunks of one CDR file (state: caches and tallies for this file only)."""
@@ -63,13 +133,11 @@ class CdrTransform:
     basis: TimeBasis
     ctx: ParseContext
     con: duckdb.DuckDBPyConnection = field(init=False)
-    _phones: dict[str, tuple[str | None, bool, str, str | None]] = field(default_factory=dict)
-    _imeis: dict[str, tuple[str | None, str | None, str | None, Severity | None]] = field(
-        default_factory=dict
-    )
-    _imsis: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    _cells: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    _minutes: dict[datetime, tuple[int, int, str]] = field(default_factory=dict)
+    _caches: dict[str, dict[str, Normalised]] = field(default_factory=dict)
+    _segment_years: tuple[int, int] | None = None
+    _segment_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    _segment_offsets: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    _segment_status: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
     _value_tallies: dict[tuple[str, str], _Tally] = field(default_factory=dict)
     _value_meta: dict[tuple[str, str], tuple[Severity, str]] = field(default_factory=dict)
 
@@ -83,18 +151,16 @@ class CdrTransform:
             },
         )
         self.con.execute("SET TimeZone = 'UTC'")
-        self._fixed_offset = self._constant_offset()
-        rts = self.profile.record_types
-        self.con.register(
-            "rt",
-            pa.table(
-                {
-                    "match": [r.match.upper() for r in rts],
-                    "tbl": [r.table for r in rts],
-                    "direction": [r.direction for r in rts],
-                    "message_type": [r.message_type for r in rts],
-                }
-            ),
+        folded = [fold_header(h) for h in self.headers]
+        self._positions = {name: i for i, name in reversed(list(enumerate(folded)))}
+        matches = [r.match.upper() for r in self.profile.record_types]
+        self._rt_keys = pa.array(matches, pa.string())
+        self._rt_tables = pa.array([r.table for r in self.profile.record_types], pa.string())
+        self._rt_directions = pa.array(
+            [r.direction for r in self.profile.record_types], pa.string()
+        )
+        self._rt_messages = pa.array(
+            [r.message_type for r in self.profile.record_types], pa.string()
         )
 
     def close(self) -> None:
@@ -102,299 +168,339 @@ class CdrTransform:
         self.con.close()
 
     # -----------------------------------------------------------------------------------------
-    # column expressions
+    # source text
 
-    def _col(self, name: CanonicalField) -> str:
-        """SQL for a canonical field's source text (NULL when blank or unmapped)."""
+    def _column(self, batch: pa.RecordBatch, header: str) -> pa.Array:
+        return batch.column(self._positions[fold_header(header)])
+
+    def _text(self, batch: pa.RecordBatch, name: CanonicalField) -> pa.Array:
+        """A canonical field's source text, trimmed; null when blank or unmapped."""
         headers = self.profile.source_headers(name)
         if not headers:
-            return "NULL::VARCHAR"
-        refs = [f"trim(src.c{self._index(h)})" for h in headers]
-        joined = refs[0] if len(refs) == 1 else f"concat_ws(' ', {', '.join(refs)})"
-        return f"nullif(trim({joined}), '')"
-
-    def _index(self, header: str) -> int:
-        from threadline.ingest.parsers.cdr_uk.profile import fold_header
-
-        folded = [fold_header(h) for h in self.headers]
-        return folded.index(fold_header(header))
+            return pa.nulls(batch.num_rows, pa.string())
+        parts = [pc.utf8_trim_whitespace(self._column(batch, h)) for h in headers]
+        joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, " ")
+        joined = pc.utf8_trim_whitespace(joined)
+        return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
 
     def _time_text(
-        self, single: CanonicalField, date: CanonicalField, clock: CanonicalField
-    ) -> str:
+        self,
+        batch: pa.RecordBatch,
+        single: CanonicalField,
+        day: CanonicalField,
+        clock: CanonicalField,
+    ) -> pa.Array:
         if self.profile.source_headers(single):
-            return self._col(single)
-        if self.profile.source_headers(date) and self.profile.source_headers(clock):
-            return f"nullif(trim(concat_ws(' ', {self._col(date)}, {self._col(clock)})), '')"
-        return "NULL::VARCHAR"
-
-    def _constant_offset(self) -> int | None:
-        """The basis's UTC offset in seconds if it never changes (UTC, fixed offsets)."""
-        zone = self.basis.zone
-        if isinstance(zone, timezone):
-            offset = zone.utcoffset(None)
-            return int(offset.total_seconds())
-        return None
+            return self._text(batch, single)
+        if self.profile.source_headers(day) and self.profile.source_headers(clock):
+            return pc.binary_join_element_wise(
+                self._text(batch, day), self._text(batch, clock), " "
+            )
+        return pa.nulls(batch.num_rows, pa.string())
 
     # -----------------------------------------------------------------------------------------
     # distinct-value lookups
 
-    def _phone_table(self, values: list[str]) -> pa.Table:
-        raws, e164s = [], []
-        for raw in values:
-            hit = self._phones.get(raw)
+    def _lookup(
+        self,
+        kind: str,
+        values: pa.Array,
+        rows: pa.Array,
+        normalise: Callable[[str], Normalised],
+        width: int,
+    ) -> list[pa.Array]:
+        """Map each value to its normalised outputs, normalising each distinct value once, and
+        tally the problem values (count and first row) for the file's issues."""
+        cache = self._caches.setdefault(kind, {})
+        distinct = pc.unique(values.drop_null()) if values.null_count < len(values) else None
+        if distinct is None or len(distinct) == 0:
+            return [pa.nulls(len(values), pa.string()) for _ in range(width)]
+        keys: list[str] = distinct.to_pylist()
+        results = []
+        for key in keys:
+            hit = cache.get(key)
             if hit is None:
-                number = normalise_phone(raw)
-                hit = (number.e164, number.valid, number.kind.value, number.note)
-                self._phones[raw] = hit
-            raws.append(raw)
-            e164s.append(hit[0])
-        return pa.table({"raw": pa.array(raws, pa.string()), "e164": pa.array(e164s, pa.string())})
+                hit = normalise(key)
+                cache[key] = hit
+            results.append(hit)
+        index = pc.index_in(values, value_set=distinct)
+        outputs = [
+            pc.take(pa.array([r[0][i] for r in results], pa.string()), index) for i in range(width)
+        ]
+        problems = [k for k, r in zip(keys, results, strict=True) if r[1] is not None]
+        if problems:
+            self._tally_values(values, rows, pa.array(problems, pa.string()), cache)
+        return outputs
 
-    def _imei_table(self, values: list[str]) -> pa.Table:
-        cols: dict[str, list[str | None]] = {"raw": [], "imei": [], "imei_key": []}
-        for raw in values:
-            hit = self._imeis.get(raw)
-            if hit is None:
-                imei = normalise_imei(raw)
-                severity: Severity | None = None
-                if imei.kind is ImeiKind.INVALID:
-                    severity = Severity.WARNING
-                elif imei.luhn_ok is False:
-                    padded = imei.value is not None and imei.value.endswith("0")
-                    severity = Severity.INFO if padded else Severity.WARNING
-                hit = (imei.value, imei.key, imei.note, severity)
-                self._imeis[raw] = hit
-            cols["raw"].append(raw)
-            cols["imei"].append(hit[0])
-            cols["imei_key"].append(hit[1])
-        return pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
+    def _tally_values(
+        self, values: pa.Array, rows: pa.Array, bad: pa.Array, cache: dict[str, Normalised]
+    ) -> None:
+        mask = pc.is_in(values, value_set=bad)
+        hits = pa.table({"v": values, "rn": rows}).filter(mask)
+        grouped = hits.group_by("v").aggregate([("rn", "count"), ("rn", "min")])
+        for value, count, first in zip(
+            grouped.column("v").to_pylist(),
+            grouped.column("rn_count").to_pylist(),
+            grouped.column("rn_min").to_pylist(),
+            strict=True,
+        ):
+            problem = cache[value][1]
+            if problem is None:  # pragma: no cover - only problem values are tallied
+                continue
+            code, severity, message = problem
+            key = (code, value)
+            self._value_tallies.setdefault(key, _Tally()).add(int(count), int(first))
+            self._value_meta[key] = (severity, message)
 
-    def _imsi_table(self, values: list[str]) -> pa.Table:
-        raws, out = [], []
-        for raw in values:
-            hit = self._imsis.get(raw)
-            if hit is None:
-                imsi = normalise_imsi(raw)
-                hit = (imsi.value if imsi.valid else None, None if imsi.valid else imsi.note)
-                self._imsis[raw] = hit
-            raws.append(raw)
-            out.append(hit[0])
-        return pa.table({"raw": pa.array(raws, pa.string()), "imsi": pa.array(out, pa.string())})
+    def _cells(self, values: pa.Array, rows: pa.Array) -> pa.Array:
+        def normalise(raw: str) -> Normalised:
+            try:
+                cell = parse_cell_id(raw, mcc=self.profile.cell_mcc, mnc=self.profile.cell_mnc)
+            except ValueError as exc:
+                return (None,), (
+                    "cell.unparsed",
+                    Severity.WARNING,
+                    f"the cell identity could not be read ({exc}); the original is kept",
+                )
+            return (cell.key if cell else None,), None
 
-    def _cell_table(self, values: list[str]) -> pa.Table:
-        raws, keys = [], []
-        for raw in values:
-            hit = self._cells.get(raw)
-            if hit is None:
-                try:
-                    cell = parse_cell_id(raw, mcc=self.profile.cell_mcc, mnc=self.profile.cell_mnc)
-                    hit = (cell.key if cell else None, None)
-                except ValueError as exc:
-                    hit = (None, str(exc))
-                self._cells[raw] = hit
-            raws.append(raw)
-            keys.append(hit[0])
-        return pa.table({"raw": pa.array(raws, pa.string()), "key": pa.array(keys, pa.string())})
+        return self._lookup("cell", values, rows, normalise, 1)[0]
 
-    def _minute_table(self, minutes: list[datetime]) -> pa.Table:
-        rows: dict[str, list[object]] = {"minute": [], "off_e": [], "off_l": [], "status": []}
-        for minute in minutes:
-            hit = self._minutes.get(minute)
-            if hit is None:
-                off_e, off_l, status = offsets_for_local(minute, self.basis)
-                hit = (int(off_e.total_seconds()), int(off_l.total_seconds()), status.value)
-                self._minutes[minute] = hit
-            rows["minute"].append(minute)
-            rows["off_e"].append(hit[0])
-            rows["off_l"].append(hit[1])
-            rows["status"].append(hit[2])
-        return pa.table(
-            {
-                "minute": pa.array(rows["minute"], pa.timestamp("us")),
-                "off_e": pa.array(rows["off_e"], pa.int64()),
-                "off_l": pa.array(rows["off_l"], pa.int64()),
-                "status": pa.array(rows["status"], pa.string()),
-            }
+    # -----------------------------------------------------------------------------------------
+    # times
+
+    def _segments_for(self, years: tuple[int, int]) -> None:
+        """Make sure the time basis's segments cover the years seen."""
+        if self._segment_years is not None:
+            low, high = self._segment_years
+            if low <= years[0] and years[1] <= high:
+                return
+            years = (min(low, years[0]), max(high, years[1]))
+        segments = local_segments(self.basis, years[0], years[1])
+        epoch = datetime(1970, 1, 1)
+        starts = [
+            np.iinfo(np.int64).min
+            if s.start == datetime.min
+            else (s.start - epoch) // timedelta(microseconds=1)
+            for s in segments
+        ]
+        self._segment_starts = np.asarray(starts, dtype=np.int64)
+        self._segment_offsets = np.asarray(
+            [
+                (
+                    s.earliest_offset // timedelta(microseconds=1),
+                    s.latest_offset // timedelta(microseconds=1),
+                )
+                for s in segments
+            ],
+            dtype=np.int64,
         )
+        self._segment_status = np.asarray([s.status.value for s in segments], dtype=object)
+        self._segment_years = years
+
+    def _resolve(self, local: pa.Array, original: pa.Array) -> dict[str, pa.Array]:
+        """UTC readings and status of local times (microsecond timestamps, null if unparsed)."""
+        micros = pc.cast(local, pa.int64())
+        valid = pc.is_valid(micros).to_numpy(zero_copy_only=False)
+        values = micros.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        n = len(values)
+        earliest: npt.NDArray[np.int64]
+        latest: npt.NDArray[np.int64]
+        status: npt.NDArray[np.object_]
+        if valid.any():
+            years = pc.year(pc.drop_null(local))
+            self._segments_for((pc.min(years).as_py(), pc.max(years).as_py()))
+            slot = np.searchsorted(self._segment_starts, values, side="right") - 1
+            slot = np.clip(slot, 0, len(self._segment_starts) - 1)
+            earliest = values - self._segment_offsets[slot, 0]
+            latest = values - self._segment_offsets[slot, 1]
+            status = self._segment_status[slot]
+        else:
+            earliest = np.zeros(n, np.int64)
+            latest = np.zeros(n, np.int64)
+            status = np.full(n, TimeStatus.EXACT.value, dtype=object)
+        unparsed = pc.is_valid(original).to_numpy(zero_copy_only=False) & ~valid
+        fallback = np.full(n, None, dtype=object)
+        fallback[unparsed] = TimeStatus.UNPARSED.value
+        status = np.where(valid, status, fallback)
+        mask = ~valid
+        exact = valid & np.equal(status, TimeStatus.EXACT.value)
+        stamp = pa.timestamp("us")
+        return {
+            "utc": pa.array(earliest, stamp, mask=~exact),
+            "earliest_utc": pa.array(earliest, stamp, mask=mask),
+            "latest_utc": pa.array(latest, stamp, mask=mask),
+            "status": pa.array(status.tolist(), pa.string()),
+        }
+
+    # -----------------------------------------------------------------------------------------
+    # numbers
+
+    @staticmethod
+    def _whole(text: pa.Array) -> pa.Array:
+        """Non-negative whole numbers; anything else (``-1``, ``12.5``, ``1e3``) is null."""
+        ok = pc.match_substring_regex(text, _WHOLE).fill_null(False)
+        return pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), pa.int64())
+
+    def _duration(
+        self, text: pa.Array, start: dict[str, pa.Array], end: dict[str, pa.Array]
+    ) -> pa.Array:
+        if self.profile.duration == "seconds":
+            return self._whole(text)
+        if self.profile.duration == "hms":
+            out = pa.nulls(len(text), pa.int64())
+            for pattern, has_hours in ((_HMS, True), (_MS, False)):
+                parts = pc.extract_regex(text, pattern)
+                minutes = pc.cast(pc.struct_field(parts, "m"), pa.int64())
+                seconds = pc.cast(pc.struct_field(parts, "s"), pa.int64())
+                total = pc.add(pc.multiply(minutes, 60), seconds)
+                if has_hours:
+                    hours = pc.cast(pc.struct_field(parts, "h"), pa.int64())
+                    total = pc.add(pc.multiply(hours, 3600), total)
+                out = pc.coalesce(out, total)
+            return out
+        exact = pc.and_(
+            pc.equal(start["status"], TimeStatus.EXACT.value),
+            pc.equal(end["status"], TimeStatus.EXACT.value),
+        ).fill_null(False)
+        span = pc.divide(
+            pc.subtract(pc.cast(end["utc"], pa.int64()), pc.cast(start["utc"], pa.int64())),
+            _US,
+        )
+        keep = pc.and_(exact, pc.greater_equal(span, 0).fill_null(False))
+        return pc.if_else(keep, span, pa.scalar(None, pa.int64()))
 
     # -----------------------------------------------------------------------------------------
     # the chunk pipeline
 
     def process(self, chunk: TabularChunk) -> None:
-        """Normalise one chunk and emit its rows to the canonical tables."""
-        batch = chunk.batch.append_column("rn", pa.array(chunk.rows, pa.int64()))
-        # one copy into DuckDB's own format: every later scan of the chunk is then native
-        self.con.register("src_arrow", batch)
-        # pyarrow reads a blank line as a record of empty fields: flag it so it is reported as
-        # a blank row, not mistaken for a record with a missing type
-        blank = " AND ".join(f"c{i} = ''" for i in range(len(self.headers)))
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE src AS SELECT *, {self._row_id_sql()} AS row_id, "
-            f"({blank}) AS blank FROM src_arrow"
-        )
-        self.con.unregister("src_arrow")
-        self._register_lookups(batch)
-        self._stage_out()
-        self._issues_for_chunk()
-        for table in (CALLS, MESSAGES, DATA_SESSIONS):
-            self._emit(table)
-        self._emit_source_rows()
-
-    def _base_sql(self) -> str:
-        """SELECT of the source text of each canonical field, and the record type's meaning."""
+        """Normalise one chunk, record its issues and emit its rows to the canonical tables."""
+        batch = chunk.batch
+        n = batch.num_rows
+        rows = pa.array(chunk.rows, pa.int64())
         p = self.profile
-        rt = self._col("record_type")
+        cols: dict[str, pa.Array] = {"rn": rows}
+        cols["locator"] = pc.binary_join_element_wise("row=", pc.cast(rows, pa.string()), "")
+
+        record_type = self._text(batch, "record_type")
+        cols["record_type_original"] = record_type
+        slot = pc.index_in(pc.utf8_upper(record_type), value_set=self._rt_keys)
+        cols["tbl"] = pc.take(self._rt_tables, slot)
+        cols["direction"] = pc.take(self._rt_directions, slot)
+        cols["message_type"] = pc.take(self._rt_messages, slot)
+
         if p.parties == "a_b":
-            a_raw, b_raw, c_raw = self._col("a_party"), self._col("b_party"), self._col("c_party")
+            raws = {
+                "a": self._text(batch, "a_party"),
+                "b": self._text(batch, "b_party"),
+                "c": self._text(batch, "c_party"),
+            }
         else:
-            target, other = self._col("target"), self._col("other_party")
-            a_raw = f"CASE WHEN rt.direction = 'incoming' THEN {other} ELSE {target} END"
-            b_raw = (
-                f"CASE WHEN rt.tbl = 'data_sessions' THEN NULL "
-                f"WHEN rt.direction = 'incoming' THEN {target} ELSE {other} END"
-            )
-            c_raw = "NULL::VARCHAR"
-        start_text = self._time_text("start", "start_date", "start_time")
-        end_text = self._time_text("end", "end_date", "end_time")
-        start_fmt = sql_literal(p.formats.start)
+            target, other = self._text(batch, "target"), self._text(batch, "other_party")
+            incoming = pc.equal(cols["direction"], "incoming").fill_null(False)
+            data = pc.equal(cols["tbl"], "data_sessions").fill_null(False)
+            none = pa.scalar(None, pa.string())
+            raws = {
+                "a": pc.if_else(incoming, other, target),
+                "b": pc.if_else(data, none, pc.if_else(incoming, target, other)),
+                "c": pa.nulls(n, pa.string()),
+            }
+        for party, raw in raws.items():
+            cols[f"{party}_raw"] = raw
+            cols[f"{party}_party"] = self._lookup("phone", raw, rows, _phone, 1)[0]
+
+        originals: tuple[CanonicalField, ...] = (
+            "imei",
+            "imsi",
+            "start_cell",
+            "end_cell",
+            "duration",
+        )
+        for name in originals:
+            cols[f"{name}_original"] = self._text(batch, name)
+        cols["imei"], cols["imei_key"] = self._lookup("imei", cols["imei_original"], rows, _imei, 2)
+        cols["imsi"] = self._lookup("imsi", cols["imsi_original"], rows, _imsi, 1)[0]
+        cols["start_cell"] = self._cells(cols["start_cell_original"], rows)
+        cols["end_cell"] = self._cells(cols["end_cell_original"], rows)
+        cols["apn"] = self._text(batch, "apn")
+        cols["charging_id"] = self._text(batch, "charging_id")
+        volumes: tuple[CanonicalField, ...] = ("bytes_up", "bytes_down")
+        for name in volumes:
+            text = self._text(batch, name)
+            cols[f"{name}_original"] = text
+            cols[name] = self._whole(text)
+
+        start_text = self._time_text(batch, "start", "start_date", "start_time")
+        end_text = self._time_text(batch, "end", "end_date", "end_time")
+        parsed = self._duckdb_pass(batch, rows, start_text, end_text)
+        cols["row_id"] = parsed.column("row_id")
+        cols["blank"] = parsed.column("blank")
+        times = {}
+        for prefix, text in (("start", start_text), ("end", end_text)):
+            cols[f"{prefix}_original"] = text
+            times[prefix] = self._resolve(parsed.column(f"{prefix}_local"), text)
+            for suffix, array in times[prefix].items():
+                cols[f"{prefix}_{suffix}"] = array
+        cols["duration_s"] = self._duration(cols["duration_original"], times["start"], times["end"])
+        cols["target_role"] = self._target_role(cols, n)
+
+        out = pa.table(cols)
+        self._issues_for_chunk(out)
+        for table in (CALLS, MESSAGES, DATA_SESSIONS):
+            self._emit(table, out)
+        keep = pc.invert(parsed.column("blank"))
+        source = pa.table(
+            {
+                "row_id": parsed.column("row_id"),
+                "exhibit_id": pa.repeat(self.ctx.exhibit.exhibit_id, n),
+                "locator": cols["locator"],
+                "parser": pa.repeat(self.ctx.parser_ref, n),
+                "raw": parsed.column("raw"),
+            }
+        ).filter(keep)
+        if source.num_rows:
+            self.ctx.emit(SOURCE_ROWS.name, conform(SOURCE_ROWS, source))
+
+    def _duckdb_pass(
+        self, batch: pa.RecordBatch, rows: pa.Array, start_text: pa.Array, end_text: pa.Array
+    ) -> pa.Table:
+        """Row ids, raw JSON, blank-row flags and strictly parsed local times, in row order."""
+        p = self.profile
+        src = pa.table(
+            {
+                **{f"c{i}": batch.column(i) for i in range(batch.num_columns)},
+                "rn": rows,
+                "start_text": start_text,
+                "end_text": end_text,
+            }
+        )
+        pairs = ", ".join(f"{sql_literal(h)}, c{i}" for i, h in enumerate(self.headers))
+        blank = " AND ".join(f"c{i} = ''" for i in range(len(self.headers)))
         end_fmt = sql_literal(p.formats.end) if p.formats.end else "NULL"
-        return f"""
-            SELECT
-              src.rn AS rn,
-              src.row_id AS row_id,
-              src.blank AS blank,
-              'row=' || src.rn AS locator,
-              {rt} AS record_type_original,
-              rt.tbl AS tbl, rt.direction AS direction, rt.message_type AS message_type,
-              {a_raw} AS a_raw, {b_raw} AS b_raw, {c_raw} AS c_raw,
-              {start_text} AS start_original,
-              try_strptime({start_text}, {start_fmt}) AS start_local,
-              {end_text} AS end_original,
-              try_strptime({end_text}, {end_fmt}) AS end_local,
-              {self._col("duration")} AS duration_original,
-              {self._col("imei")} AS imei_original,
-              {self._col("imsi")} AS imsi_original,
-              {self._col("start_cell")} AS start_cell_original,
-              {self._col("end_cell")} AS end_cell_original,
-              {self._col("apn")} AS apn,
-              {self._col("bytes_up")} AS bytes_up_original,
-              {self._col("bytes_down")} AS bytes_down_original,
-              {self._col("charging_id")} AS charging_id
-            FROM src LEFT JOIN rt ON upper({rt}) = rt.match
-            """
+        self.con.register("src", src)
+        try:
+            return self.con.execute(
+                f"""
+                SELECT {row_id_sql(self.ctx.exhibit.exhibit_id, "'row=' || rn")} AS row_id,
+                  json_object({pairs})::VARCHAR AS raw,
+                  ({blank}) AS blank,
+                  try_strptime(start_text, {sql_literal(p.formats.start)}) AS start_local,
+                  try_strptime(end_text, {end_fmt}) AS end_local
+                FROM src ORDER BY rn
+                """
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("src")
 
-    def _uniques(self, batch: pa.RecordBatch, fields: list[CanonicalField]) -> list[str]:
-        """Distinct non-blank values (stripped) of the source columns behind ``fields``."""
-        values: set[str] = set()
-        for field_name in fields:
-            for header in self.profile.source_headers(field_name):
-                column = batch.column(self._index(header))
-                values.update(v.strip() for v in pc.unique(column).to_pylist() if v)
-        values.discard("")
-        return sorted(values)
-
-    def _register_lookups(self, batch: pa.RecordBatch) -> None:
-        """Normalise this chunk's distinct identifiers and local minutes (cached across chunks)
-        and register them as lookup tables for the join."""
-        parties: list[CanonicalField] = ["a_party", "b_party", "c_party", "target", "other_party"]
-        self.con.register("ph", self._phone_table(self._uniques(batch, parties)))
-        self.con.register("im", self._imei_table(self._uniques(batch, ["imei"])))
-        self.con.register("ims", self._imsi_table(self._uniques(batch, ["imsi"])))
-        self.con.register("cl", self._cell_table(self._uniques(batch, ["start_cell", "end_cell"])))
-        if self._fixed_offset is None:
-            p = self.profile
-            parts = [(self._time_text("start", "start_date", "start_time"), p.formats.start)]
-            if p.formats.end:
-                parts.append((self._time_text("end", "end_date", "end_time"), p.formats.end))
-            union = " UNION ALL ".join(
-                f"SELECT date_trunc('minute', try_strptime({text}, {sql_literal(fmt)})) AS m "
-                "FROM src"
-                for text, fmt in parts
-            )
-            rows = self.con.execute(
-                f"SELECT DISTINCT m FROM ({union}) WHERE m IS NOT NULL"
-            ).fetchall()
-            self.con.register("tz", self._minute_table([r[0] for r in rows]))
-
-    def _time_sql(self, prefix: str) -> str:
-        local, original = f"b.{prefix}_local", f"b.{prefix}_original"
-        if self._fixed_offset is not None:
-            shifted = f"({local} - INTERVAL ({self._fixed_offset}) SECOND)"
-            return f"""
-              CASE WHEN {local} IS NOT NULL THEN {shifted} END AS {prefix}_utc,
-              {shifted} AS {prefix}_earliest_utc,
-              {shifted} AS {prefix}_latest_utc,
-              CASE WHEN {local} IS NOT NULL THEN 'exact'
-                   WHEN {original} IS NOT NULL THEN 'unparsed' END AS {prefix}_status"""
-        z = f"tz_{prefix}"
-        return f"""
-              CASE WHEN {z}.status = 'exact'
-                   THEN {local} - INTERVAL ({z}.off_e) SECOND END AS {prefix}_utc,
-              {local} - INTERVAL ({z}.off_e) SECOND AS {prefix}_earliest_utc,
-              {local} - INTERVAL ({z}.off_l) SECOND AS {prefix}_latest_utc,
-              CASE WHEN {local} IS NOT NULL THEN {z}.status
-                   WHEN {original} IS NOT NULL THEN 'unparsed' END AS {prefix}_status"""
-
-    def _duration_sql(self) -> str:
-        d = "b.duration_original"
-        if self.profile.duration == "seconds":
-            return whole_number_sql(d)
-        if self.profile.duration == "hms":
-            return f"""CASE
-              WHEN regexp_full_match({d}, '\\d+:\\d{{1,2}}:\\d{{1,2}}')
-                THEN split_part({d}, ':', 1)::BIGINT * 3600 + split_part({d}, ':', 2)::BIGINT * 60
-                     + split_part({d}, ':', 3)::BIGINT
-              WHEN regexp_full_match({d}, '\\d+:\\d{{1,2}}')
-                THEN split_part({d}, ':', 1)::BIGINT * 60 + split_part({d}, ':', 2)::BIGINT
-              END"""
-        return (
-            "CASE WHEN start_status = 'exact' AND end_status = 'exact' AND end_utc >= start_utc "
-            "THEN CAST(epoch(end_utc) - epoch(start_utc) AS BIGINT) END"
-        )
-
-    def _stage_out(self) -> None:
-        tz_joins = ""
-        if self._fixed_offset is None:
-            tz_joins = (
-                "LEFT JOIN tz tz_start ON tz_start.minute = date_trunc('minute', b.start_local) "
-                "LEFT JOIN tz tz_end ON tz_end.minute = date_trunc('minute', b.end_local)"
-            )
+    def _target_role(self, cols: dict[str, pa.Array], n: int) -> pa.Array:
         target = self.ctx.exhibit.target_number
-        target_sql = sql_literal(target) if target else "NULL"
-        self.con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE out AS
-            WITH base AS ({self._base_sql()}),
-            timed AS (
-            SELECT b.*,
-              pa.e164 AS a_party, pb.e164 AS b_party, pc.e164 AS c_party,
-              im.imei AS imei, im.imei_key AS imei_key, ims.imsi AS imsi,
-              cs.key AS start_cell, ce.key AS end_cell,
-              {self._time_sql("start")},
-              {self._time_sql("end")}
-            FROM base b
-            LEFT JOIN ph pa ON pa.raw = b.a_raw
-            LEFT JOIN ph pb ON pb.raw = b.b_raw
-            LEFT JOIN ph pc ON pc.raw = b.c_raw
-            LEFT JOIN im ON im.raw = b.imei_original
-            LEFT JOIN ims ON ims.raw = b.imsi_original
-            LEFT JOIN cl cs ON cs.raw = b.start_cell_original
-            LEFT JOIN cl ce ON ce.raw = b.end_cell_original
-            {tz_joins}
-            )
-            SELECT t.*,
-              {self._duration_sql().replace("b.duration_original", "t.duration_original")}
-                AS duration_s,
-              {whole_number_sql("t.bytes_up_original")} AS bytes_up,
-              {whole_number_sql("t.bytes_down_original")} AS bytes_down,
-              CASE WHEN {target_sql} IS NULL THEN NULL
-                   WHEN t.a_party = {target_sql} THEN 'a'
-                   WHEN t.b_party = {target_sql} THEN 'b'
-                   WHEN t.c_party = {target_sql} THEN 'c' END AS target_role
-            FROM timed t
-            """
-        )
+        if target is None:
+            return pa.nulls(n, pa.string())
+        role = pa.nulls(n, pa.string())
+        for party in ("c", "b", "a"):  # a wins over b wins over c
+            match = pc.equal(cols[f"{party}_party"], target).fill_null(False)
+            role = pc.if_else(match, party, role)
+        return role
 
     # -----------------------------------------------------------------------------------------
     # issues
@@ -412,22 +518,6 @@ class CdrTransform:
             self.ctx.issue(severity, code, detail["m"], locator=f"row={rn}", value=detail["v"])
         if count > len(rows):
             self.ctx.tally(severity, code, rows[0][1]["m"], count - len(rows))
-
-    def _value_tally(
-        self, column: str, bad: set[str], code: str, severity: Severity, text: str
-    ) -> None:
-        if not bad:
-            return
-        self.con.register("bad", pa.table({"v": pa.array(sorted(bad), pa.string())}))
-        rows = self.con.execute(
-            f"SELECT {column}, count(*), min(rn) FROM out JOIN bad ON bad.v = {column} "
-            f"GROUP BY {column}"
-        ).fetchall()
-        self.con.unregister("bad")
-        for value, count, first in rows:
-            key = (code, value)
-            self._value_tallies.setdefault(key, _Tally()).add(int(count), int(first))
-            self._value_meta[key] = (severity, text)
 
     def _row_issue_specs(self) -> list[tuple[str, str, Severity, str]]:
         """(condition, code, severity, message SQL) for every per-row issue kind."""
@@ -513,107 +603,66 @@ class CdrTransform:
             )
         return specs
 
-    def _issues_for_chunk(self) -> None:
+    def _issues_for_chunk(self, out: pa.Table) -> None:
         specs = self._row_issue_specs()
         counts_sql = ", ".join(f"count(*) FILTER (WHERE {where})" for where, *_ in specs)
-        counted = self.con.execute(
-            f"SELECT {counts_sql}, "
-            "count(*) FILTER (WHERE tbl IS NULL AND record_type_original IS NOT NULL), "
-            "count(*) FILTER (WHERE record_type_original IS NULL AND NOT blank) FROM out"
-        ).fetchone()
-        assert counted is not None
-        for (where, code, severity, message), count in zip(specs, counted, strict=False):
-            self._row_issues(where, code, severity, message, int(count))
-        unknown_count, missing_count = int(counted[-2]), int(counted[-1])
-        if unknown_count:
-            unknown = {
-                r[0]
-                for r in self.con.execute(
-                    "SELECT DISTINCT record_type_original FROM out WHERE tbl IS NULL "
-                    "AND record_type_original IS NOT NULL"
-                ).fetchall()
-            }
-            self._value_tally(
-                "record_type_original",
-                unknown,
+        self.con.register("out", out)
+        try:
+            counted = self.con.execute(f"SELECT {counts_sql} FROM out").fetchone()
+            assert counted is not None
+            for (where, code, severity, message), count in zip(specs, counted, strict=True):
+                self._row_issues(where, code, severity, message, int(count))
+        finally:
+            self.con.unregister("out")
+        rows = out.column("rn")
+        unknown = pc.and_(
+            pc.is_null(out.column("tbl")), pc.is_valid(out.column("record_type_original"))
+        )
+        if pc.any(unknown).as_py():
+            values = out.column("record_type_original")
+            self._tally_fixed(
+                values.filter(unknown),
+                rows.filter(unknown),
                 "record_type.unknown",
                 Severity.WARNING,
                 f"record type not in profile {self.profile.name}: such rows are kept as source "
                 "rows only; map it in a mapping file to ingest them",
             )
-        if missing_count:
-            self._value_tally(
-                "CASE WHEN blank THEN NULL ELSE coalesce(record_type_original, '') END",
-                {""},
+        missing = pc.and_(
+            pc.is_null(out.column("record_type_original")), pc.invert(out.column("blank"))
+        )
+        if pc.any(missing).as_py():
+            count = int(pc.sum(missing).as_py())
+            self._tally_fixed(
+                pa.array([""] * count, pa.string()),
+                rows.filter(missing),
                 "record_type.missing",
                 Severity.WARNING,
                 "the record type is blank: such rows are kept as source rows only",
             )
-        self._tally_lookup_notes()
 
-    def _tally_lookup_notes(self) -> None:
-        invalid: dict[str, set[str]] = {}
-        unnumbered: set[str] = set()
-        for raw, (_e164, _valid, kind, note) in self._phones.items():
-            if kind == PhoneKind.INVALID.value:
-                invalid.setdefault(note or "not a valid telephone number", set()).add(raw)
-            elif kind in (PhoneKind.SHORT_CODE.value, PhoneKind.ALPHANUMERIC.value):
-                unnumbered.add(raw)
-        restored = {r for r, h in self._phones.items() if h[3] and "leading zero" in h[3]}
-        for col in ("a_raw", "b_raw", "c_raw"):
-            for note, raws in sorted(invalid.items()):
-                self._value_tally(
-                    col,
-                    raws,
-                    "phone.invalid",
-                    Severity.WARNING,
-                    f"not a valid telephone number ({note}); the original is kept",
-                )
-            self._value_tally(
-                col,
-                unnumbered,
-                "phone.short_code_or_sender",
-                Severity.INFO,
-                "short codes and alphanumeric sender names have no E.164 form; they are kept as "
-                "written in the *_original columns",
-            )
-            self._value_tally(
-                col,
-                restored,
-                "phone.leading_zero_restored",
-                Severity.INFO,
-                "the number had lost its leading zero (a spreadsheet quirk); it was restored",
-            )
-        imei_warn = {r for r, h in self._imeis.items() if h[3] is Severity.WARNING}
-        imei_info = {r for r, h in self._imeis.items() if h[3] is Severity.INFO}
-        self._value_tally(
-            "imei_original",
-            imei_warn,
-            "imei.luhn",
-            Severity.WARNING,
-            "IMEI fails the Luhn check or is malformed: matched on its first 14 digits; a failure "
-            "is a warning, not proof of a false device (requirement 24)",
+    def _tally_fixed(
+        self,
+        values: pa.Array | pa.ChunkedArray,
+        rows: pa.Array | pa.ChunkedArray,
+        code: str,
+        severity: Severity,
+        message: str,
+    ) -> None:
+        grouped = (
+            pa.table({"v": values, "rn": rows})
+            .group_by("v")
+            .aggregate([("rn", "count"), ("rn", "min")])
         )
-        self._value_tally(
-            "imei_original",
-            imei_info,
-            "imei.padded",
-            Severity.INFO,
-            "IMEI ends in a padding 0 instead of its check digit (networks do not send it)",
-        )
-        bad_imsi = {r for r, h in self._imsis.items() if h[0] is None}
-        self._value_tally(
-            "imsi_original", bad_imsi, "imsi.invalid", Severity.WARNING, "not a valid IMSI"
-        )
-        bad_cell = {r for r, h in self._cells.items() if h[1] is not None}
-        for col in ("start_cell_original", "end_cell_original"):
-            self._value_tally(
-                col,
-                bad_cell,
-                "cell.unparsed",
-                Severity.WARNING,
-                "the cell identity could not be read; the original is kept",
-            )
+        for value, count, first in zip(
+            grouped.column("v").to_pylist(),
+            grouped.column("rn_count").to_pylist(),
+            grouped.column("rn_min").to_pylist(),
+            strict=True,
+        ):
+            key = (code, value)
+            self._value_tallies.setdefault(key, _Tally()).add(int(count), int(first))
+            self._value_meta[key] = (severity, message)
 
     def _format_for(self, prefix: str) -> str:
         fmt = self.profile.formats.start if prefix == "start" else self.profile.formats.end
@@ -661,43 +710,34 @@ class CdrTransform:
     # -----------------------------------------------------------------------------------------
     # emitting
 
-    def _row_id_sql(self) -> str:
-        """SQL computing :func:`threadline.model.ids.row_id` from the row number ``rn``."""
-        return row_id_sql(self.ctx.exhibit.exhibit_id, "'row=' || rn")
-
-    def _emit(self, table: Table) -> None:
-        exprs = self._expressions(table)
-        select = ", ".join(f"{exprs.get(c, 'NULL')} AS {c}" for c in table.column_names)
-        data = self.con.execute(
-            f"SELECT {select} FROM out WHERE tbl = {sql_literal(table.name)} ORDER BY rn"
-        ).to_arrow_table()
-        if data.num_rows:
-            self.ctx.emit(table.name, conform(table, data))
-
-    def _emit_source_rows(self) -> None:
-        exprs = self._common(SOURCE_ROWS)
-        exprs["locator"] = "'row=' || rn"
-        pairs = ", ".join(f"{sql_literal(h)}, c{i}" for i, h in enumerate(self.headers))
-        exprs["raw"] = f"json_object({pairs})::VARCHAR"
-        select = ", ".join(f"{exprs[c]} AS {c}" for c in SOURCE_ROWS.column_names)
-        data = self.con.execute(
-            f"SELECT {select} FROM src WHERE NOT blank ORDER BY rn"
-        ).to_arrow_table()
-        if data.num_rows:
-            self.ctx.emit(SOURCE_ROWS.name, conform(SOURCE_ROWS, data))
-
-    def _common(self, table: Table) -> dict[str, str]:
-        return {
-            "row_id": "row_id",
-            "exhibit_id": sql_literal(self.ctx.exhibit.exhibit_id),
-            "locator": "locator",
-            "parser": sql_literal(self.ctx.parser_ref),
-            "time_basis": sql_literal(self.basis.name),
+    def _emit(self, table: Table, out: pa.Table) -> None:
+        rows = out.filter(pc.equal(out.column("tbl"), table.name).fill_null(False))
+        n = rows.num_rows
+        if n == 0:
+            return
+        sources = self._sources(table)
+        constants = {
+            "exhibit_id": self.ctx.exhibit.exhibit_id,
+            "parser": self.ctx.parser_ref,
+            "time_basis": self.basis.name,
+            "duration_basis": self.profile.duration_basis,
         }
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        for name in table.column_names:
+            if name in constants:
+                columns[name] = pa.repeat(constants[name], n)
+            elif name in sources:
+                columns[name] = rows.column(sources[name])
+            else:
+                columns[name] = pa.nulls(n)
+        self.ctx.emit(table.name, conform(table, pa.table(columns)))
 
-    def _expressions(self, table: Table) -> dict[str, str]:
-        exprs = self._common(table)
+    @staticmethod
+    def _sources(table: Table) -> dict[str, str]:
+        """Canonical column -> column of the normalised chunk, for one table."""
         same = [
+            "row_id",
+            "locator",
             "record_type_original",
             "direction",
             "imei",
@@ -718,24 +758,22 @@ class CdrTransform:
             "target_role",
             "message_type",
         ]
-        for name in same:
-            exprs[name] = name
+        sources = {name: name for name in same}
         for prefix in ("start", "end"):
             for suffix in ("utc", "earliest_utc", "latest_utc", "status", "original"):
-                exprs[f"{prefix}_{suffix}"] = f"{prefix}_{suffix}"
+                sources[f"{prefix}_{suffix}"] = f"{prefix}_{suffix}"
         for party in ("a", "b", "c"):
-            exprs[f"{party}_party"] = f"{party}_party"
-            exprs[f"{party}_party_original"] = f"{party}_raw"
-        exprs["duration_basis"] = sql_literal(self.profile.duration_basis)
+            sources[f"{party}_party"] = f"{party}_party"
+            sources[f"{party}_party_original"] = f"{party}_raw"
         if table is MESSAGES:
             for suffix in ("utc", "earliest_utc", "latest_utc", "status", "original"):
-                exprs[f"sent_{suffix}"] = f"start_{suffix}"
-            exprs["cell"] = "start_cell"
-            exprs["cell_original"] = "start_cell_original"
+                sources[f"sent_{suffix}"] = f"start_{suffix}"
+            sources["cell"] = "start_cell"
+            sources["cell_original"] = "start_cell_original"
         if table is DATA_SESSIONS:
-            exprs["party"] = "a_party"
-            exprs["party_original"] = "a_raw"
-        return exprs
+            sources["party"] = "a_party"
+            sources["party_original"] = "a_raw"
+        return sources
 
 
 def raw_json(headers: list[str], values: list[str]) -> str:
