@@ -322,8 +322,12 @@ def exhibit_verify(
 
 @app.command("ingest")
 def ingest(
-    exhibit: Annotated[str, typer.Argument(help="Exhibit reference.")],
-    case: CaseOpt,
+    exhibits: Annotated[
+        list[str] | None, typer.Argument(help="Exhibit reference(s); or --all.")
+    ] = None,
+    case: CaseOpt = "",
+    all_exhibits: Annotated[bool, typer.Option("--all", help="Every exhibit of the case.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", help="Exhibits ingested at once.")] = 1,
     parser: Annotated[str | None, typer.Option("--parser", help="Parser name.")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="CDR profile name.")] = None,
     mapping: Annotated[
@@ -337,18 +341,65 @@ def ingest(
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Parse an exhibit into the evidence store (atomic; repeatable)."""
+    """Parse exhibits into the evidence store (atomic per exhibit; repeatable)."""
+    if not case:
+        raise ConfigError("--case is required")
     options = IngestOptions(profile=profile, mapping=mapping, time_basis=time_basis)
     with workspace(home) as ws:
-        if as_json:
+        refs = list(exhibits or [])
+        if all_exhibits:
+            refs = [e.reference for e in exhibit_service.list_exhibits(ws, case)]
+        if not refs:
+            raise ConfigError("name the exhibit(s) to ingest, or pass --all")
+        if len(refs) == 1:
+            _ingest_one(ws, case, refs[0], parser, options, force, as_json)
+            return
+        outcomes = ingest_service.ingest_many(
+            ws,
+            case,
+            refs,
+            jobs=jobs,
+            parser=parser,
+            options=dict.fromkeys(refs, options),
+            force=force,
+            on_done=None if as_json else _print_outcome,
+        )
+    if as_json:
+        emit([o.to_dict() for o in outcomes], True, lambda: None)
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        raise typer.Exit(9)
+
+
+def _print_outcome(outcome: ingest_service.BatchOutcome) -> None:
+    if outcome.error:
+        err.print(f"[red]FAILED[/red] {outcome.exhibit}: {outcome.error}", highlight=False)
+        return
+    result = outcome.result
+    assert result is not None
+    counts = ", ".join(f"{n:,} {t}" for t, n in sorted(result.row_counts.items()))
+    verb = "already ingested" if result.already_done else "ingested"
+    out.print(f"{outcome.exhibit}: {verb} with {result.parser}: {counts}; {result.issues} issue(s)")
+
+
+def _ingest_one(
+    ws: Workspace,
+    case: str,
+    exhibit: str,
+    parser: str | None,
+    options: IngestOptions,
+    force: bool,
+    as_json: bool,
+) -> None:
+    if as_json:
+        result = ingest_service.ingest_exhibit(
+            ws, case, exhibit, parser=parser, options=options, force=force
+        )
+    else:
+        with _progress(f"Ingesting {exhibit}") as tick:
             result = ingest_service.ingest_exhibit(
-                ws, case, exhibit, parser=parser, options=options, force=force
+                ws, case, exhibit, parser=parser, options=options, force=force, on_progress=tick
             )
-        else:
-            with _progress(f"Ingesting {exhibit}") as tick:
-                result = ingest_service.ingest_exhibit(
-                    ws, case, exhibit, parser=parser, options=options, force=force, on_progress=tick
-                )
 
     def render() -> None:
         verb = "Already ingested" if result.already_done else "Ingested"

@@ -19,14 +19,17 @@ The sequence makes an ingest all-or-nothing and repeatable (design.md "Storage")
 from __future__ import annotations
 
 import json
+import multiprocessing
+import queue
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
-from threadline.errors import ConfigError, NotFound, StoreError
+from threadline.errors import ConfigError, NotFound, StoreError, ThreadlineError
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
 from threadline.ingest.contract import Confidence, Parser
 from threadline.ingest.issue import IngestIssue, Severity
@@ -34,7 +37,8 @@ from threadline.model.audit import AuditOperation
 from threadline.model.ids import make_id
 from threadline.services.cases import find_case
 from threadline.services.exhibits import CommsData, find_exhibit, require_intact
-from threadline.services.workspace import Workspace
+from threadline.services.workspace import Workspace, open_workspace
+from threadline.settings import Settings
 from threadline.store.evidence_store import sha256_file
 from threadline.store.tables import (
     ContinuityRow,
@@ -269,3 +273,122 @@ def _result(session: Any, run: IngestRunRow, reference: str, *, already_done: bo
         issues=len(issues),
         parameters=dict(run.parameters),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """One exhibit's outcome in a bulk ingest: its result, or the error that stopped it."""
+
+    exhibit: str
+    result: IngestResult | None
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {
+            "exhibit": self.exhibit,
+            "result": self.result.to_dict() if self.result else None,
+            "error": self.error,
+        }
+
+
+def _worker_loop(
+    settings: Settings,
+    case_reference: str,
+    parser: str | None,
+    options: dict[str, IngestOptions],
+    force: bool,
+    todo: queue.Queue[str],
+    done: queue.Queue[BatchOutcome],
+) -> None:
+    """Take exhibit references from ``todo`` until it is empty, ingesting each with one
+    workspace per worker process, and put every outcome on ``done``."""
+    ws = open_workspace(settings)
+    try:
+        while True:
+            try:
+                ref = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                result = ingest_exhibit(
+                    ws,
+                    case_reference,
+                    ref,
+                    parser=parser,
+                    options=options.get(ref, IngestOptions()),
+                    force=force,
+                )
+                done.put(BatchOutcome(ref, result, None))
+            except Exception as exc:  # reported per exhibit; the batch goes on
+                done.put(BatchOutcome(ref, None, str(exc) or type(exc).__name__))
+    finally:
+        ws.close()
+
+
+def ingest_many(
+    ws: Workspace,
+    case_reference: str,
+    exhibit_references: list[str],
+    *,
+    jobs: int = 1,
+    parser: str | None = None,
+    options: dict[str, IngestOptions] | None = None,
+    force: bool = False,
+    on_done: Callable[[BatchOutcome], None] | None = None,
+) -> list[BatchOutcome]:
+    """Ingest several exhibits, ``jobs`` at a time in separate processes.
+
+    Each exhibit is ingested exactly as :func:`ingest_exhibit` would, atomically; one that fails
+    is reported with its error and does not stop the others. Results come back in the order the
+    exhibits were given.
+    """
+    options = options or {}
+    if jobs < 1:
+        raise ConfigError("--jobs must be at least 1")
+    outcomes: dict[str, BatchOutcome] = {}
+    if jobs == 1:
+        for ref in exhibit_references:
+            try:
+                result = ingest_exhibit(
+                    ws,
+                    case_reference,
+                    ref,
+                    parser=parser,
+                    options=options.get(ref, IngestOptions()),
+                    force=force,
+                )
+                outcome = BatchOutcome(ref, result, None)
+            except ThreadlineError as exc:
+                outcome = BatchOutcome(ref, None, str(exc))
+            outcomes[ref] = outcome
+            if on_done is not None:
+                on_done(outcome)
+        return [outcomes[ref] for ref in exhibit_references]
+    # spawn, not fork: DuckDB and SQLAlchemy hold threads and connections a fork would copy.
+    # Workers pull exhibits from a shared queue, so a large return does not hold up the rest.
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        todo = manager.Queue()
+        done = manager.Queue()
+        for ref in exhibit_references:
+            todo.put(ref)
+        workers = [
+            pool.submit(
+                _worker_loop, ws.settings, case_reference, parser, options, force, todo, done
+            )
+            for _ in range(min(jobs, len(exhibit_references)))
+        ]
+        while len(outcomes) < len(exhibit_references):
+            try:
+                outcome = done.get(timeout=1)
+            except queue.Empty:
+                for worker in workers:
+                    if worker.done() and worker.exception() is not None:
+                        stopped = worker.exception()
+                        raise StoreError(f"an ingest worker stopped: {stopped}") from stopped
+                continue
+            outcomes[outcome.exhibit] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    return [outcomes[ref] for ref in exhibit_references]
