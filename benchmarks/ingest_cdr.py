@@ -5,8 +5,8 @@ two measurements run, each in a fresh subprocess so peak memory (ru_maxrss) is i
 
 * **threadline** — ``ingest_many`` of every CDR exhibit, one at a time and then two at a time
   (``threadline ingest --all --jobs 2``), as a user ingests a batch of returns: profile mapping,
-  E.164 numbers, IMEI keys, cells, UTC times with gap/overlap detection, authorised-window checks, raw source rows,
-  provenance columns and row ids, atomic Parquet write;
+  E.164 numbers, IMEI keys, cells, UTC times with gap/overlap detection, authorised-window
+  checks, raw source rows, provenance columns and row ids, atomic Parquet write;
 * **duckdb** — ``COPY (SELECT ... FROM read_csv(...)) TO 'x.parquet'`` with a vectorised E.164
   rewrite of the number columns: the raw conversion the issue calibrates against.
 
@@ -40,6 +40,36 @@ def generate(rows: int, out: Path) -> Path:
         started = time.perf_counter()
         generate_case(folder, scale=rows)
         print(f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+    return folder
+
+
+def generate_single(rows: int, layout: str, out: Path) -> Path:
+    """Generate one return of ``rows`` rows in one layout, with a manifest like ground truth."""
+    from threadline.scenario import generate_cdr_file
+
+    folder = out / f"single-{layout}-{rows}"
+    if not (folder / "ground_truth.json").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        started = time.perf_counter()
+        summary = generate_cdr_file(folder / f"{layout}.csv", layout, rows)
+        print(f"generated {rows:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+        manifest = {
+            "exhibits": [
+                {
+                    "reference": "BM/1",
+                    "filename": summary.path.name,
+                    "kind": "cdr",
+                    "layout": layout,
+                    "provider": f"Fictional network ({layout})",
+                    "target_msisdn": summary.target_msisdn,
+                    "authorisation": "OCDA-2026-BENCH",
+                    "window_start": "2026-03-01T00:00:00+00:00",
+                    "window_end": "2026-11-15T23:59:59+00:00",
+                }
+            ]
+        }
+        (folder / "ground_truth.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
 
 
@@ -149,6 +179,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, action="append", help="CDR rows (repeat)")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument(
+        "--single",
+        metavar="LAYOUT",
+        help="one return of --rows rows in this layout (network-a, -b or -d) instead of the "
+        "demo case's many returns",
+    )
+    parser.add_argument(
         "--phase", choices=["threadline", "threadline2", "duckdb"], help=argparse.SUPPRESS
     )
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
@@ -170,11 +206,19 @@ def main() -> None:
     sizes = args.rows or [1_000_000]
     print(f"{'rows':>12} {'engine':>10} {'seconds':>9} {'rows/s':>12} {'peak MB':>9}")
     for size in sizes:
-        folder = generate(size, args.out)
+        folder = (
+            generate_single(size, args.single, args.out)
+            if args.single
+            else generate(size, args.out)
+        )
         duck = _child("duckdb", folder, args.out / f"duckdb-{size}")
         ours = _child("threadline", folder, args.out / f"threadline-{size}")
-        ours2 = _child("threadline2", folder, args.out / f"threadline2-{size}")
-        for name, fig in (("duckdb", duck), ("threadline", ours), ("2 jobs", ours2)):
+        # with one return there is nothing to share between two jobs
+        ours2 = ours if args.single else _child("threadline2", folder, args.out / f"tl2-{size}")
+        runs = [("duckdb", duck), ("threadline", ours)]
+        if not args.single:
+            runs.append(("2 jobs", ours2))
+        for name, fig in runs:
             rate = fig["rows"] / fig["seconds"]
             print(
                 f"{int(fig['rows']):>12,} {name:>10} {fig['seconds']:>9.1f} {rate:>12,.0f} "

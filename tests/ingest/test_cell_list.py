@@ -43,8 +43,9 @@ class Sink:
     def __init__(self) -> None:
         self.batches: dict[str, list[pa.RecordBatch]] = {}
 
-    def write(self, table: str, batch: pa.RecordBatch) -> None:
-        self.batches.setdefault(table, []).append(batch)
+    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
+        parts = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
+        self.batches.setdefault(table, []).extend(parts)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return [row for batch in self.batches.get(table, []) for row in batch.to_pylist()]

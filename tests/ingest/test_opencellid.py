@@ -50,8 +50,9 @@ class Sink:
     def __init__(self) -> None:
         self.batches: dict[str, list[pa.RecordBatch]] = {}
 
-    def write(self, table: str, batch: pa.RecordBatch) -> None:
-        self.batches.setdefault(table, []).append(batch)
+    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
+        parts = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
+        self.batches.setdefault(table, []).extend(parts)
 
     def table(self, name: str) -> pa.Table:
         return pa.Table.from_batches(self.batches[name])

@@ -20,7 +20,7 @@ def arrow_schema(table: Table) -> pa.Schema:
     return pa.schema([pa.field(c.name, _ARROW_TYPES[c.type]) for c in table.columns])
 
 
-def conform(table: Table, data: pa.Table) -> pa.RecordBatch:
+def conform(table: Table, data: pa.Table) -> pa.Table:
     """Cast ``data`` (columns already in canonical order and names) to the table's schema.
 
     Naive timestamps are read as UTC: the ingest computes UTC instants before this point.
@@ -33,5 +33,5 @@ def conform(table: Table, data: pa.Table) -> pa.RecordBatch:
             column = column.cast(pa.timestamp("us")).cast(field.type)
         else:
             column = column.cast(field.type)
-        arrays.append(column.combine_chunks())
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, schema=schema)

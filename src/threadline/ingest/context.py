@@ -26,8 +26,8 @@ ISSUES_KEPT_PER_CODE = 1000
 class BatchSink(Protocol):
     """Receives the canonical rows of one ingest (implemented by the evidence store writer)."""
 
-    def write(self, table: str, batch: pa.RecordBatch) -> None:
-        """Append a batch to the named canonical table."""
+    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
+        """Append rows to the named canonical table."""
         ...
 
 
@@ -90,8 +90,8 @@ class ParseContext:
     _issue_meta: dict[str, tuple[Severity, str]] = field(default_factory=dict)
     detected: dict[str, str] = field(default_factory=dict)
 
-    def emit(self, table: str, batch: pa.RecordBatch) -> None:
-        """Send a batch of rows of a canonical table to the sink.
+    def emit(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
+        """Send rows of a canonical table (a table or a record batch) to the sink.
 
         Raises:
             KeyError: ``table`` is not a canonical table.

@@ -79,8 +79,8 @@ class EvidenceWriter:
         """Where the run's files live once committed."""
         return self.root / self.relative_dir
 
-    def write(self, table: str, batch: pa.RecordBatch) -> None:
-        """Append a batch to the table's Parquet file (opened on first use)."""
+    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
+        """Append rows to the table's Parquet file (opened on first use)."""
         writer = self._writers.get(table)
         if writer is None:
             self.partial_dir.mkdir(parents=True, exist_ok=True)
@@ -94,7 +94,8 @@ class EvidenceWriter:
                 use_dictionary=False,
             )
             self._writers[table] = writer
-        writer.write_batch(batch, row_group_size=1_000_000)
+        rows = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        writer.write_table(rows, row_group_size=1_000_000)
         self._rows[table] = self._rows.get(table, 0) + batch.num_rows
 
     def commit(self) -> list[WrittenFile]:
