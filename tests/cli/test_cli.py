@@ -109,8 +109,8 @@ def test_cli_journey(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     verify = run_json(capsys, "audit", "verify", "--home", home)
     assert isinstance(verify, dict)
     assert verify["intact"] is True
-    # case.new, exhibit.add, ingest, sql, sql + export
-    assert verify["entries"] == 6
+    # case.new, exhibit.add, ingest, issues, sql, sql + export
+    assert verify["entries"] == 7
 
 
 def test_sql_refuses_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,39 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
+from collect_sink import CollectSink, Parsed
 
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
-
-
-class CollectSink:
-    """A :class:`~threadline.ingest.context.BatchSink` that keeps every batch, by table."""
-
-    def __init__(self) -> None:
-        self.batches: dict[str, list[pa.RecordBatch]] = {}
-
-    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
-        parts = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
-        self.batches.setdefault(table, []).extend(parts)
-
-    def table(self, name: str) -> pa.Table | None:
-        """All rows written to ``name`` as one Arrow table (``None`` if none were written)."""
-        batches = self.batches.get(name)
-        if not batches:
-            return None
-        return pa.Table.from_batches(batches)
-
-    def rows(self, name: str) -> list[dict[str, Any]]:
-        """The rows written to ``name``, as dictionaries, in the order written."""
-        data = self.table(name)
-        return [] if data is None else data.to_pylist()
-
-    def counts(self) -> dict[str, int]:
-        """Rows written per table (tables with no rows are absent)."""
-        return {name: sum(b.num_rows for b in bs) for name, bs in self.batches.items() if bs}
+from threadline.ingest.parsers.cdr_uk.parser import CdrUkParser
 
 
 @pytest.fixture
@@ -85,3 +60,18 @@ def make_ctx() -> Callable[..., ParseContext]:
         )
 
     return make
+
+
+@pytest.fixture
+def parse_file(make_ctx: Callable[..., ParseContext]) -> Callable[..., Parsed]:
+    """Parse a CDR file: ``parse_file(path, **options)``; options are exhibit facts
+    (``target_number``, ``authorised_from``...) or ingest options (``profile``, ``mapping``)."""
+
+    def parse(path: Path, **options: Any) -> Parsed:
+        options.setdefault("target_number", "+447700900123")
+        ctx = make_ctx(parser_ref=CdrUkParser.info.ref, **options)
+        CdrUkParser().parse(path, ctx)
+        assert ctx.row_counts == ctx.sink.counts()  # type: ignore[attr-defined]
+        return Parsed(ctx)
+
+    return parse

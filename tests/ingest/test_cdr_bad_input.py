@@ -16,15 +16,13 @@ import zipfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
+from collect_sink import Parsed
 
 from threadline.errors import HostileInput, IngestError, NoMatchingProfile
-from threadline.ingest.context import ParseContext
-from threadline.ingest.issue import IngestIssue, Severity
-from threadline.ingest.parsers.cdr_uk.parser import CdrUkParser
+from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cdr_uk.transform import raw_json
 
 TARGET = "+447700900123"
@@ -46,45 +44,6 @@ def row_a(
 ) -> str:
     """One network-a record (valid unless told otherwise)."""
     return f"{kind},{a},{b},,{when},{duration},{imei},001010123456789,234-30-1201-30451,"
-
-
-class Result:
-    """The output of one parse: rows per table and issues."""
-
-    def __init__(self, ctx: ParseContext) -> None:
-        self.ctx = ctx
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        sink: Any = self.ctx.sink  # the CollectSink of conftest.py
-        return list(sink.rows(table))
-
-    def locators(self, table: str) -> list[str]:
-        return [r["locator"] for r in self.rows(table)]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        sink: Any = self.ctx.sink
-        return dict(sink.counts())
-
-    @property
-    def issues(self) -> list[IngestIssue]:
-        return self.ctx.all_issues()
-
-    def issues_with(self, code: str) -> list[IngestIssue]:
-        return [i for i in self.issues if i.code == code]
-
-
-@pytest.fixture
-def parse_file(make_ctx: Callable[..., ParseContext]) -> Callable[..., Result]:
-    """``parse_file(path, **options)``: run the CDR parser on a file, with no stores."""
-
-    def parse(path: Path, **options: Any) -> Result:
-        options.setdefault("target_number", TARGET)
-        ctx = make_ctx(parser_ref=CdrUkParser.info.ref, **options)
-        CdrUkParser().parse(path, ctx)
-        return Result(ctx)
-
-    return parse
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -186,7 +145,7 @@ def hostile_xlsx(kind: str, good: Path, tmp_path: Path) -> Path:
 
 
 def test_unknown_layout_names_every_profile_and_the_way_out(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     path = write(tmp_path, "export.csv", "Type,Caller,Callee,When,Secs\nOUT,1,2,3,4\n")
     with pytest.raises(NoMatchingProfile) as caught:
@@ -201,7 +160,7 @@ def test_unknown_layout_names_every_profile_and_the_way_out(
 
 
 def test_named_profile_missing_a_column_says_which(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     header = HEADER_A.replace(",IMSI,", ",SIM,")
     path = write(tmp_path, "a.csv", f"{header}\n{row_a()}\n")
@@ -211,7 +170,7 @@ def test_named_profile_missing_a_column_says_which(
     assert "a.csv, row=1: profile network-a expects column(s) 'IMSI'" in str(caught.value)
 
 
-def test_duplicate_header_is_refused(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+def test_duplicate_header_is_refused(parse_file: Callable[..., Parsed], tmp_path: Path) -> None:
     path = write(tmp_path, "dup.csv", f"{HEADER_A},IMEI\n{row_a()},1\n")
     with pytest.raises(IngestError) as caught:
         parse_file(path)
@@ -224,7 +183,7 @@ def test_duplicate_header_is_refused(parse_file: Callable[..., Result], tmp_path
 
 
 def test_malformed_rows_are_errors_with_their_raw_text(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     short = "MOC,447700900123,447700900456"
     long = row_a(when="01/06/2026,10:00:00") + ",surplus"
@@ -270,14 +229,14 @@ def _blank_line_file(tmp_path: Path) -> Path:
 
 
 def test_rows_after_a_blank_line_keep_their_numbers(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     result = parse_file(_blank_line_file(tmp_path))
     assert result.locators("calls") == ["row=2", "row=3", "row=5"]
     assert result.rows("calls")[2]["start_original"] == "01/06/2026 10:00:00"
 
 
-def test_blank_line_is_a_row_blank_info(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+def test_blank_line_is_a_row_blank_info(parse_file: Callable[..., Parsed], tmp_path: Path) -> None:
     result = parse_file(_blank_line_file(tmp_path))
     assert [(i.severity, i.code, i.locator) for i in result.issues] == [
         (Severity.INFO, "row.blank", "row=4")
@@ -286,7 +245,7 @@ def test_blank_line_is_a_row_blank_info(parse_file: Callable[..., Result], tmp_p
 
 
 def test_blank_xlsx_row_is_a_row_blank_info(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     path = write_xlsx(tmp_path / "blank.xlsx", [row_c(), [], row_c("Call Terminating")])
     result = parse_file(path)
@@ -297,7 +256,7 @@ def test_blank_xlsx_row_is_a_row_blank_info(
 
 
 def test_xlsx_row_wider_than_the_header_is_malformed(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     wide = [*row_c(), "note A", "note B"]
     result = parse_file(write_xlsx(tmp_path / "wide.xlsx", [row_c(), wide, row_c()]))
@@ -325,7 +284,7 @@ def _cp1252_pound(tmp_path: Path, good_rows: int) -> tuple[Path, int]:
 @pytest.mark.parametrize("good_rows", [2, 100], ids=["small-file", "past-8KiB"])
 @pytest.mark.parametrize("profile", [None, "network-a"], ids=["detected", "named"])
 def test_wrong_encoding_names_file_and_line(
-    parse_file: Callable[..., Result], tmp_path: Path, good_rows: int, profile: str | None
+    parse_file: Callable[..., Parsed], tmp_path: Path, good_rows: int, profile: str | None
 ) -> None:
     path, line = _cp1252_pound(tmp_path, good_rows)
     with pytest.raises(IngestError) as caught:
@@ -335,7 +294,7 @@ def test_wrong_encoding_names_file_and_line(
     assert str(caught.value).startswith(f"pound.csv, line={line}: the file is not valid utf-8")
 
 
-def test_wrong_encoding_in_the_header(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+def test_wrong_encoding_in_the_header(parse_file: Callable[..., Parsed], tmp_path: Path) -> None:
     path = tmp_path / "pound.csv"
     path.write_bytes(HEADER_A.encode() + b",Cost \xa3\n" + row_a().encode() + b",1\n")
     with pytest.raises(IngestError) as caught:
@@ -344,35 +303,35 @@ def test_wrong_encoding_in_the_header(parse_file: Callable[..., Result], tmp_pat
     assert str(caught.value).startswith("pound.csv, line=1: the file is not valid utf-8")
 
 
-def test_empty_file_named_profile(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+def test_empty_file_named_profile(parse_file: Callable[..., Parsed], tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
     with pytest.raises(IngestError, match=r"^empty\.csv: the file is empty$"):
         parse_file(path, profile="network-a")
 
 
-def test_empty_file_detected(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+def test_empty_file_detected(parse_file: Callable[..., Parsed], tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
     with pytest.raises(IngestError, match=r"^empty\.csv: the file is empty$"):
         parse_file(path)
 
 
-def test_header_only(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+def test_header_only(parse_file: Callable[..., Parsed], tmp_path: Path) -> None:
     result = parse_file(write(tmp_path, "header.csv", HEADER_A + "\n"))
     assert result.counts == {}
     assert [(i.severity, i.code) for i in result.issues] == [(Severity.WARNING, "file.no_rows")]
 
 
 def test_header_only_without_final_newline(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     result = parse_file(write(tmp_path, "header.csv", HEADER_A))
     assert result.counts == {}
     assert [(i.severity, i.code) for i in result.issues] == [(Severity.WARNING, "file.no_rows")]
 
 
-def test_header_only_xlsx(parse_file: Callable[..., Result], tmp_path: Path) -> None:
+def test_header_only_xlsx(parse_file: Callable[..., Parsed], tmp_path: Path) -> None:
     result = parse_file(write_xlsx(tmp_path / "header.xlsx", []))
     assert result.counts == {}
     assert [(i.severity, i.code) for i in result.issues] == [(Severity.WARNING, "file.no_rows")]
@@ -383,7 +342,7 @@ def test_header_only_xlsx(parse_file: Callable[..., Result], tmp_path: Path) -> 
 
 
 def test_formula_like_csv_values_are_kept_verbatim(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     hyperlink = '=HYPERLINK("http://example.invalid/x","click")'
     values = [
@@ -422,7 +381,7 @@ def test_formula_like_csv_values_are_kept_verbatim(
 
 @pytest.mark.parametrize("duration", ["-1", "12.5", "0x10", "1e3"])
 def test_duration_that_is_not_whole_seconds_is_flagged(
-    parse_file: Callable[..., Result], tmp_path: Path, duration: str
+    parse_file: Callable[..., Parsed], tmp_path: Path, duration: str
 ) -> None:
     result = parse_file(write(tmp_path, "dur.csv", f"{HEADER_A}\n{row_a(duration=duration)}\n"))
     (call,) = result.rows("calls")
@@ -440,7 +399,7 @@ HEADER_D = (
 
 
 def test_bytes_that_are_not_whole_numbers_are_flagged(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     data = (
         "OUT;DATA;07700900123;;2026-06-01T11:00:00Z;2026-06-01T11:30:00Z;1800;35209900176148;"
@@ -456,7 +415,7 @@ def test_bytes_that_are_not_whole_numbers_are_flagged(
 
 
 def test_xlsx_formula_cell_is_flagged_and_kept(
-    parse_file: Callable[..., Result], tmp_path: Path
+    parse_file: Callable[..., Parsed], tmp_path: Path
 ) -> None:
     formula = '=HYPERLINK("http://example.invalid/x","+447700900456")'
     path = write_xlsx(tmp_path / "formula.xlsx", [row_c(), row_c(called=formula)])
@@ -486,7 +445,7 @@ HOSTILE_MEMBER = {
 
 @pytest.mark.parametrize("kind", HOSTILE)
 def test_hostile_xlsx_is_refused(
-    parse_file: Callable[..., Result], good_xlsx: Path, tmp_path: Path, kind: str
+    parse_file: Callable[..., Parsed], good_xlsx: Path, tmp_path: Path, kind: str
 ) -> None:
     path = hostile_xlsx(kind, good_xlsx, tmp_path)
     with pytest.raises(HostileInput) as caught:
@@ -497,7 +456,7 @@ def test_hostile_xlsx_is_refused(
 
 @pytest.mark.parametrize("kind", HOSTILE)
 def test_hostile_xlsx_is_refused_when_detected(
-    parse_file: Callable[..., Result], good_xlsx: Path, tmp_path: Path, kind: str
+    parse_file: Callable[..., Parsed], good_xlsx: Path, tmp_path: Path, kind: str
 ) -> None:
     with pytest.raises(HostileInput):
         parse_file(hostile_xlsx(kind, good_xlsx, tmp_path))
@@ -505,14 +464,14 @@ def test_hostile_xlsx_is_refused_when_detected(
 
 @pytest.mark.parametrize("profile", [None, "network-c"])
 def test_xlsx_with_a_late_doctype_is_refused(
-    parse_file: Callable[..., Result], good_xlsx: Path, tmp_path: Path, profile: str | None
+    parse_file: Callable[..., Parsed], good_xlsx: Path, tmp_path: Path, profile: str | None
 ) -> None:
     path = rebuild_zip(good_xlsx, tmp_path / "late-dtd.xlsx", change={SHEET: with_padded_dtd})
     with pytest.raises(HostileInput):
         parse_file(path, profile=profile)
 
 
-def test_good_xlsx_parses(parse_file: Callable[..., Result], good_xlsx: Path) -> None:
+def test_good_xlsx_parses(parse_file: Callable[..., Parsed], good_xlsx: Path) -> None:
     """The control for the hostile variants: the same workbook, unaltered, is read."""
     result = parse_file(good_xlsx)
     assert result.counts == {"calls": 2, "source_rows": 2}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -23,10 +22,10 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from collect_sink import Parsed
 
-from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, SourceProbe
-from threadline.ingest.issue import IngestIssue, Severity
+from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cdr_uk.parser import CdrUkParser, profile_fit
 from threadline.ingest.parsers.cdr_uk.profile import builtin_profiles
 from threadline.ingest.parsers.cdr_uk.transform import raw_json
@@ -49,57 +48,7 @@ def utc(
 # running the parser
 
 
-@dataclass
-class Parsed:
-    """What one parse produced."""
-
-    ctx: ParseContext
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        sink: Any = self.ctx.sink  # the CollectSink of conftest.py
-        return list(sink.rows(table))
-
-    def row(self, table: str, locator: str) -> dict[str, Any]:
-        found = [r for r in self.rows(table) if r["locator"] == locator]
-        assert len(found) == 1, f"{table} has {len(found)} rows at {locator}"
-        return found[0]
-
-    def locators(self, table: str) -> list[str]:
-        return [r["locator"] for r in self.rows(table)]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        sink: Any = self.ctx.sink
-        return dict(sink.counts())
-
-    @property
-    def issues(self) -> list[IngestIssue]:
-        return self.ctx.all_issues()
-
-    @property
-    def codes(self) -> set[str]:
-        return {i.code for i in self.issues}
-
-    def issues_with(self, code: str) -> list[IngestIssue]:
-        return [i for i in self.issues if i.code == code]
-
-
 ParseFile = Callable[..., Parsed]
-
-
-@pytest.fixture
-def parse_file(make_ctx: Callable[..., ParseContext]) -> ParseFile:
-    """Parse a CDR file: ``parse_file(path, **options)``; options are exhibit facts
-    (``target_number``, ``authorised_from``...) or ingest options (``profile``, ``mapping``)."""
-
-    def parse(path: Path, **options: Any) -> Parsed:
-        options.setdefault("target_number", TARGET)
-        ctx = make_ctx(parser_ref=CdrUkParser.info.ref, **options)
-        CdrUkParser().parse(path, ctx)
-        assert ctx.row_counts == ctx.sink.counts()  # type: ignore[attr-defined]
-        return Parsed(ctx)
-
-    return parse
 
 
 def probe(path: Path) -> SourceProbe:

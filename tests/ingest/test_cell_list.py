@@ -14,8 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
+from collect_sink import CollectSink
 
 from threadline.errors import IngestError, NotThisFormat
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
@@ -37,22 +37,8 @@ HEADER = (
 IssueKey = tuple[str, str, str | None, str | None]
 
 
-class Sink:
-    """Collects the batches a parser emits, by table."""
-
-    def __init__(self) -> None:
-        self.batches: dict[str, list[pa.RecordBatch]] = {}
-
-    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
-        parts = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
-        self.batches.setdefault(table, []).extend(parts)
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        return [row for batch in self.batches.get(table, []) for row in batch.to_pylist()]
-
-
-def parse(path: Path) -> tuple[ParseContext, Sink]:
-    sink = Sink()
+def parse(path: Path) -> tuple[ParseContext, CollectSink]:
+    sink = CollectSink()
     ctx = ParseContext(
         exhibit=ExhibitFacts(exhibit_id=EXHIBIT, reference="JB/1"),
         parser_ref=PARSER_REF,

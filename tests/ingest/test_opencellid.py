@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
+from collect_sink import CollectSink
 
 from threadline.errors import IngestError, NotThisFormat
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
@@ -44,25 +44,8 @@ NOTICE = (Severity.INFO.value, "position.crowd_sourced", None, None)
 IssueKey = tuple[str, str, str | None, str | None]
 
 
-class Sink:
-    """Collects the batches a parser emits, by table."""
-
-    def __init__(self) -> None:
-        self.batches: dict[str, list[pa.RecordBatch]] = {}
-
-    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
-        parts = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
-        self.batches.setdefault(table, []).extend(parts)
-
-    def table(self, name: str) -> pa.Table:
-        return pa.Table.from_batches(self.batches[name])
-
-    def rows(self, name: str) -> list[dict[str, Any]]:
-        return [row for batch in self.batches.get(name, []) for row in batch.to_pylist()]
-
-
-def parse(path: Path) -> tuple[ParseContext, Sink]:
-    sink = Sink()
+def parse(path: Path) -> tuple[ParseContext, CollectSink]:
+    sink = CollectSink()
     ctx = ParseContext(
         exhibit=ExhibitFacts(exhibit_id=EXHIBIT, reference="JB/2"),
         parser_ref=PARSER_REF,
@@ -271,7 +254,7 @@ def test_problems_rows_kept_and_the_rest_ingests() -> None:
 
 
 @pytest.fixture(scope="module")
-def uk_sample() -> tuple[ParseContext, Sink]:
+def uk_sample() -> tuple[ParseContext, CollectSink]:
     if not UK_SAMPLE.is_file():
         pytest.skip(f"shared sample not present: {UK_SAMPLE}")
     return parse(UK_SAMPLE)
@@ -298,7 +281,7 @@ def _independent_counts() -> tuple[int, Counter[str], set[str], int]:
     return rows, radios, nets, bad
 
 
-def test_uk_sample_counts(uk_sample: tuple[ParseContext, Sink]) -> None:
+def test_uk_sample_counts(uk_sample: tuple[ParseContext, CollectSink]) -> None:
     ctx, sink = uk_sample
     rows, radios, nets, bad = _independent_counts()
     assert rows == 131_348
@@ -313,7 +296,7 @@ def test_uk_sample_counts(uk_sample: tuple[ParseContext, Sink]) -> None:
     assert issue_keys(ctx) == [NOTICE]
 
 
-def test_uk_sample_keys_match_the_model(uk_sample: tuple[ParseContext, Sink]) -> None:
+def test_uk_sample_keys_match_the_model(uk_sample: tuple[ParseContext, CollectSink]) -> None:
     _, sink = uk_sample
     sites = sink.table("cell_sites")
     keys = sites.column("cell_id").to_pylist()
@@ -324,7 +307,7 @@ def test_uk_sample_keys_match_the_model(uk_sample: tuple[ParseContext, Sink]) ->
         assert key == parsed.key
 
 
-def test_uk_sample_row_ids_and_first_row(uk_sample: tuple[ParseContext, Sink]) -> None:
+def test_uk_sample_row_ids_and_first_row(uk_sample: tuple[ParseContext, CollectSink]) -> None:
     _, sink = uk_sample
     sites = sink.table("cell_sites")
     locators = sites.column("locator").to_pylist()

@@ -7,6 +7,10 @@ Runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -146,3 +150,33 @@ def test_refused_act_is_not_logged(workspace: Workspace) -> None:
     with pytest.raises(PermissionDenied):
         cases.show_case(workspace, "OP-ASH")
     assert audit.verify(workspace).entries == 1
+
+
+def test_export_writes_every_entry_and_the_head(workspace: Workspace, tmp_path: Path) -> None:
+    _build_log(workspace)
+    target = tmp_path / "audit.jsonl"
+    summary = audit.export(workspace, target, justification="quarterly audit")
+    lines = [json.loads(line) for line in target.read_text("utf-8").splitlines()]
+    entries, head = lines[:-1], lines[-1]
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
+    assert summary["entries"] == 5
+    assert head == {"head_seq": 5, "head_hash": entries[-1]["hash"]}
+    # an auditor can recompute the chain from the export alone
+    previous = "0" * 64
+    for entry in entries:
+        assert entry["prev_hash"] == previous
+        material = {k: v for k, v in entry.items() if k != "hash"}
+        text = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert hashlib.sha256(text.encode("utf-8")).hexdigest() == entry["hash"]
+        previous = entry["hash"]
+    # the export itself is logged, as a disclosure, after the head it reports
+    report = audit.verify(workspace)
+    assert report.intact
+    assert report.entries == 6
+    with workspace.session() as session:
+        last = list(audit_log.entries(session))[-1]
+    assert (last.operation, last.action, last.justification) == (
+        "disclosure",
+        "audit.export",
+        "quarterly audit",
+    )

@@ -440,11 +440,12 @@ def issues(
     case: CaseOpt,
     exhibit: Annotated[str | None, typer.Option("--exhibit", help="One exhibit only.")] = None,
     home: HomeOpt = None,
+    justification: WhyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List ingest issues with their place in the exhibit."""
+    """List ingest issues with their place in the exhibit (logged as a consultation)."""
     with workspace(home) as ws:
-        found = query_service.list_issues(ws, case, exhibit)
+        found = query_service.list_issues(ws, case, exhibit, justification=justification)
     emit(
         [i.to_dict() for i in found],
         as_json,

@@ -6,7 +6,24 @@ Python code give the same identifiers (tests check both agree).
 
 from __future__ import annotations
 
+import duckdb
+
 from threadline.model.ids import ID_HEX_LENGTH, key_material
+
+
+def connect_offline() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for a parser: two threads, UTC, and no extension ever installed or
+    loaded from a repository (closed networks; only the statically linked ones are used)."""
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "threads": 2,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def sql_literal(text: str) -> str:

@@ -66,6 +66,28 @@ class TabularLayout:
     sheet: str | None = None
 
 
+def column_positions(
+    path: Path, headers: list[str], fold: Callable[[str], str], header_row: int
+) -> dict[str, int]:
+    """Folded header name to column position (0-based); a repeated header is refused.
+
+    Raises:
+        IngestError: two columns fold to the same name, so which to read would be a guess.
+    """
+    seen: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        name = fold(header)
+        if name and name in seen:
+            raise IngestError(
+                f"the column {header!r} appears twice (columns {seen[name] + 1} and {i + 1}); "
+                "which one to read would be a guess",
+                path=path.name,
+                locator=f"row={header_row}",
+            )
+        seen[name] = i
+    return seen
+
+
 def positional_names(count: int) -> list[str]:
     """The internal column names ``c0``.. used in chunks (source headers may repeat)."""
     return [f"c{i}" for i in range(count)]

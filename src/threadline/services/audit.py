@@ -24,27 +24,8 @@ def export(ws: Workspace, target: Path, *, justification: str | None = None) -> 
         count = 0
         with target.open("w", encoding="utf-8") as handle:
             for row in audit_log.entries(session):
-                handle.write(
-                    json.dumps(
-                        {
-                            "seq": row.seq,
-                            "at": row.at,
-                            "actor": row.actor,
-                            "operation": row.operation,
-                            "action": row.action,
-                            "case_id": row.case_id,
-                            "object_type": row.object_type,
-                            "object_id": row.object_id,
-                            "detail": row.detail,
-                            "justification": row.justification,
-                            "prev_hash": row.prev_hash,
-                            "hash": row.hash,
-                        },
-                        sort_keys=True,
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+                fields = {**audit_log.entry_fields(row), "hash": row.hash}
+                handle.write(json.dumps(fields, sort_keys=True, ensure_ascii=False) + "\n")
                 count += 1
         report = audit_log.verify_chain(session)
         with target.open("a", encoding="utf-8") as handle:

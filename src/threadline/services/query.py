@@ -118,9 +118,16 @@ class IssueView:
 
 
 def list_issues(
-    ws: Workspace, case_reference: str, exhibit_reference: str | None = None
+    ws: Workspace,
+    case_reference: str,
+    exhibit_reference: str | None = None,
+    *,
+    justification: str | None = None,
 ) -> list[IssueView]:
-    """The issues of the current (complete) ingest of each exhibit, or of one exhibit."""
+    """The issues of the current (complete) ingest of each exhibit, or of one exhibit.
+
+    Issues quote source values (numbers, names), so listing them is logged as a consultation.
+    """
     with ws.session() as session:
         case = find_case(session, case_reference)
         query = (
@@ -133,7 +140,18 @@ def list_issues(
         if exhibit_reference is not None:
             exhibit = find_exhibit(session, case, exhibit_reference)
             query = query.where(ExhibitRow.id == exhibit.id)
-        return [
+        found = [
             IssueView(ref, i.severity, i.code, i.locator, i.value, int(i.count), i.message)
             for ref, i in session.execute(query).all()
         ]
+        ws.audit(
+            session,
+            AuditOperation.CONSULTATION,
+            "ingest.issues",
+            case_id=case.id,
+            object_type="issues",
+            object_id=exhibit_reference,
+            detail={"returned": len(found)},
+            justification=justification,
+        )
+        return found

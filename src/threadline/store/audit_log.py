@@ -46,9 +46,9 @@ def format_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def entry_hash(row: AuditEntryRow) -> str:
-    """The SHA-256 over an entry's fields and its predecessor's hash (canonical JSON)."""
-    material = {
+def entry_fields(row: AuditEntryRow) -> dict[str, Any]:
+    """An entry's fields as plain data: what its hash covers, and what an export writes."""
+    return {
         "seq": row.seq,
         "at": row.at,
         "actor": row.actor,
@@ -61,7 +61,11 @@ def entry_hash(row: AuditEntryRow) -> str:
         "justification": row.justification,
         "prev_hash": row.prev_hash,
     }
-    text = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entry_hash(row: AuditEntryRow) -> str:
+    """The SHA-256 over an entry's fields and its predecessor's hash (canonical JSON)."""
+    text = json.dumps(entry_fields(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

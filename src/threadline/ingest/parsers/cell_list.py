@@ -59,7 +59,12 @@ from threadline.ingest.arrow_schema import arrow_schema
 from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
-from threadline.ingest.tabular import TabularLayout, read_csv_chunks, sniff_text
+from threadline.ingest.tabular import (
+    TabularLayout,
+    column_positions,
+    read_csv_chunks,
+    sniff_text,
+)
 from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CELL_SITES, SOURCE_ROWS, Table
 from threadline.model.ids import row_id
@@ -267,16 +272,7 @@ class CellListParser:
     def _columns(path: Path, headers: list[str], ctx: ParseContext) -> dict[str, int]:
         """Map folded layout names to column positions; report columns outside the layout."""
         folded = [fold_header(h) for h in headers]
-        seen: dict[str, int] = {}
-        for i, name in enumerate(folded):
-            if name and name in seen:
-                raise IngestError(
-                    f"the column {headers[i]!r} appears twice (columns {seen[name] + 1} and "
-                    f"{i + 1}); which one to read would be a guess",
-                    path=path.name,
-                    locator="row=1",
-                )
-            seen[name] = i
+        seen = column_positions(path, headers, fold_header, header_row=1)
         if not _header_fits(set(seen)):
             raise NotThisFormat(
                 "not an operator cell list: the header needs CGI and Latitude/Longitude or "

@@ -51,7 +51,7 @@ from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
-from threadline.ingest.sql import row_id_sql, sql_literal
+from threadline.ingest.sql import connect_offline, row_id_sql, sql_literal
 from threadline.ingest.tabular import TabularChunk, TabularLayout, read_csv_chunks
 from threadline.model.cell_id import MAX_AREA, MAX_CELL
 from threadline.model.evidence_schema import CELL_SITES, SOURCE_ROWS, Table
@@ -307,14 +307,7 @@ class _Transform:
     con: duckdb.DuckDBPyConnection = field(init=False)
 
     def __post_init__(self) -> None:
-        self.con = duckdb.connect(
-            ":memory:",
-            config={
-                "threads": 2,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-            },
-        )
+        self.con = connect_offline()
 
     def close(self) -> None:
         """Release the DuckDB connection."""

@@ -30,6 +30,7 @@ from threadline.ingest.parsers.cdr_uk.transform import CdrTransform
 from threadline.ingest.tabular import (
     TabularLayout,
     check_zip_container,
+    column_positions,
     read_chunks,
     read_header,
 )
@@ -191,17 +192,7 @@ class CdrUkParser:
 
     @staticmethod
     def _check_headers(path: Path, profile: Profile, headers: list[str], ctx: ParseContext) -> None:
-        folded = [fold_header(h) for h in headers]
-        seen: dict[str, int] = {}
-        for i, name in enumerate(folded):
-            if name and name in seen:
-                raise IngestError(
-                    f"the column {headers[i]!r} appears twice (columns {seen[name] + 1} and "
-                    f"{i + 1}); the mapping would be ambiguous",
-                    path=path.name,
-                    locator=f"row={profile.header_row}",
-                )
-            seen[name] = i
+        seen = column_positions(path, headers, fold_header, profile.header_row)
         missing = [h for h in profile.mapped_headers if fold_header(h) not in seen]
         if missing:
             raise NoMatchingProfile(

@@ -35,7 +35,7 @@ from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cdr_uk.profile import CanonicalField, Profile, fold_header
-from threadline.ingest.sql import row_id_sql, sql_literal
+from threadline.ingest.sql import connect_offline, row_id_sql, sql_literal
 from threadline.ingest.tabular import TabularChunk
 from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOURCE_ROWS, Table
@@ -142,15 +142,7 @@ class CdrTransform:
     _value_meta: dict[tuple[str, str], tuple[Severity, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.con = duckdb.connect(
-            ":memory:",
-            config={
-                "threads": 2,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-            },
-        )
-        self.con.execute("SET TimeZone = 'UTC'")
+        self.con = connect_offline()
         folded = [fold_header(h) for h in self.headers]
         self._positions = {name: i for i, name in reversed(list(enumerate(folded)))}
         matches = [r.match.upper() for r in self.profile.record_types]

@@ -1,0 +1,74 @@
+"""Test support shared by the parser tests in this folder: a sink that collects what a parser
+emits, and a view of one parse's output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from threadline.ingest.context import ParseContext
+from threadline.ingest.issue import IngestIssue
+
+
+class CollectSink:
+    """A :class:`~threadline.ingest.context.BatchSink` that keeps every batch, by table."""
+
+    def __init__(self) -> None:
+        self.batches: dict[str, list[pa.RecordBatch]] = {}
+
+    def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
+        parts = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
+        self.batches.setdefault(table, []).extend(parts)
+
+    def table(self, name: str) -> pa.Table | None:
+        """All rows written to ``name`` as one Arrow table (``None`` if none were written)."""
+        batches = self.batches.get(name)
+        if not batches:
+            return None
+        return pa.Table.from_batches(batches)
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        """The rows written to ``name``, as dictionaries, in the order written."""
+        data = self.table(name)
+        return [] if data is None else data.to_pylist()
+
+    def counts(self) -> dict[str, int]:
+        """Rows written per table (tables with no rows are absent)."""
+        return {name: sum(b.num_rows for b in bs) for name, bs in self.batches.items() if bs}
+
+
+@dataclass
+class Parsed:
+    """What one parse produced."""
+
+    ctx: ParseContext
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        sink: Any = self.ctx.sink  # the CollectSink of conftest.py
+        return list(sink.rows(table))
+
+    def row(self, table: str, locator: str) -> dict[str, Any]:
+        found = [r for r in self.rows(table) if r["locator"] == locator]
+        assert len(found) == 1, f"{table} has {len(found)} rows at {locator}"
+        return found[0]
+
+    def locators(self, table: str) -> list[str]:
+        return [r["locator"] for r in self.rows(table)]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        sink: Any = self.ctx.sink
+        return dict(sink.counts())
+
+    @property
+    def issues(self) -> list[IngestIssue]:
+        return self.ctx.all_issues()
+
+    @property
+    def codes(self) -> set[str]:
+        return {i.code for i in self.issues}
+
+    def issues_with(self, code: str) -> list[IngestIssue]:
+        return [i for i in self.issues if i.code == code]
