@@ -7,6 +7,7 @@ makes the whole exhibit visible atomically or not at all.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,6 +90,8 @@ class ParseContext:
     _occurrences_kept: dict[str, int] = field(default_factory=dict)
     _issue_meta: dict[str, tuple[Severity, str]] = field(default_factory=dict)
     detected: dict[str, str] = field(default_factory=dict)
+    # issues may be reported from the reader's prefetch thread as well as the parser's own
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def emit(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
         """Send rows of a canonical table (a table or a record batch) to the sink.
@@ -118,15 +121,31 @@ class ParseContext:
         count: int = 1,
     ) -> None:
         """Record an issue; past :data:`ISSUES_KEPT_PER_CODE` of a code only the total grows."""
+        with self._lock:
+            self._record(severity, code, message, locator, value, count)
+
+    def _record(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        locator: str | None,
+        value: str | None,
+        count: int,
+    ) -> None:
         kept = self._issues_kept.get(code, 0)
         if kept < ISSUES_KEPT_PER_CODE:
             self.issues.append(IngestIssue(severity, code, message, locator, value, count))
             self._issues_kept[code] = kept + 1
             self._occurrences_kept[code] = self._occurrences_kept.get(code, 0) + count
-        self.tally(severity, code, message, count)
+        self._count(severity, code, message, count)
 
     def tally(self, severity: Severity, code: str, message: str, count: int) -> None:
         """Count occurrences of an issue (without keeping them individually)."""
+        with self._lock:
+            self._count(severity, code, message, count)
+
+    def _count(self, severity: Severity, code: str, message: str, count: int) -> None:
         self._issue_totals[code] = self._issue_totals.get(code, 0) + count
         self._issue_meta.setdefault(code, (severity, message))
 

@@ -13,10 +13,13 @@ expansion).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import io
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -453,6 +456,56 @@ def _chunk(names: list[str], columns: list[list[str]], rows: list[int]) -> Tabul
         batch=pa.RecordBatch.from_arrays(arrays, names=names),
         rows=np.asarray(rows, dtype=np.int64),
     )
+
+
+_DONE = object()
+
+
+def prefetched(chunks: Iterator[TabularChunk], depth: int = 1) -> Iterator[TabularChunk]:
+    """Read ``chunks`` on a background thread, ``depth`` ahead of the consumer.
+
+    Parsing CSV in Arrow releases the GIL, so the next chunk is read while this one is
+    normalised. Errors from the reader are raised in the consumer, in order; if the consumer
+    stops early, the reader is told to stop and its file is closed.
+    """
+    handoff: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        handoff.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            handoff.put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=produce, name="tabular-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, TabularChunk)
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.1)
 
 
 def read_chunks(

@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,10 @@ class EvidenceWriter:
     relative_dir: Path
     _writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
     _rows: dict[str, int] = field(default_factory=dict)
+    # Parquet encoding runs on one background thread (it releases the GIL), so the parser
+    # normalises the next chunk meanwhile; one thread keeps every file's rows in order.
+    _pool: ThreadPoolExecutor | None = None
+    _pending: list[Future[None]] = field(default_factory=list)
 
     @property
     def partial_dir(self) -> Path:
@@ -80,13 +85,23 @@ class EvidenceWriter:
         return self.root / self.relative_dir
 
     def write(self, table: str, batch: pa.Table | pa.RecordBatch) -> None:
-        """Append rows to the table's Parquet file (opened on first use)."""
+        """Queue rows for the table's Parquet file (opened on first use)."""
+        rows = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        self._rows[table] = self._rows.get(table, 0) + rows.num_rows
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._pending.append(self._pool.submit(self._write_now, table, rows))
+        # back-pressure: at most a few chunks' worth of rows wait in memory
+        while len(self._pending) > 4:
+            self._pending.pop(0).result()
+
+    def _write_now(self, table: str, rows: pa.Table) -> None:
         writer = self._writers.get(table)
         if writer is None:
             self.partial_dir.mkdir(parents=True, exist_ok=True)
             writer = pq.ParquetWriter(
                 self.partial_dir / f"{table}.parquet",
-                batch.schema,
+                rows.schema,
                 compression="zstd",
                 compression_level=1,
                 # dictionary pages cost more to build than they save here: zstd already folds
@@ -94,12 +109,22 @@ class EvidenceWriter:
                 use_dictionary=False,
             )
             self._writers[table] = writer
-        rows = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         writer.write_table(rows, row_group_size=1_000_000)
-        self._rows[table] = self._rows.get(table, 0) + batch.num_rows
+
+    def _drain(self) -> None:
+        """Wait for every queued write; re-raise the first failure."""
+        pending, self._pending = self._pending, []
+        try:
+            for future in pending:
+                future.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
     def commit(self) -> list[WrittenFile]:
         """Close, sync and hash every file, then make the run's folder visible in one rename."""
+        self._drain()
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
@@ -118,6 +143,8 @@ class EvidenceWriter:
 
     def abort(self) -> None:
         """Discard everything written so far."""
+        with contextlib.suppress(Exception):  # the write that failed is why we are aborting
+            self._drain()
         for writer in self._writers.values():
             with contextlib.suppress(OSError):  # closing a broken file on an error path
                 writer.close()

@@ -31,6 +31,7 @@ from threadline.ingest.tabular import (
     TabularLayout,
     check_zip_container,
     column_positions,
+    prefetched,
     read_chunks,
     read_header,
 )
@@ -180,7 +181,8 @@ class CdrUkParser:
 
         done = 0
         try:
-            for chunk in read_chunks(path, layout, len(headers), malformed, formula):
+            chunks = read_chunks(path, layout, len(headers), malformed, formula)
+            for chunk in prefetched(chunks):
                 transform.process(chunk)
                 done += chunk.batch.num_rows
                 ctx.progress(done, None)
