@@ -55,3 +55,64 @@ def test_two_jobs_ingest_every_exhibit_and_report_failures(
     assert "match no CDR profile" in outcomes[3].error
     total = query.run_sql(ws, "OP-CEDAR", "SELECT count(*) AS n FROM calls").to_pylist()
     assert total == [{"n": 5 + 7 + 11}]
+
+
+def test_the_same_exhibit_named_twice_is_ingested_once(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    cases.create_case(ws, "OP-CEDAR", "Operation Cedar")
+    exhibits.add_exhibit(
+        ws, "OP-CEDAR", "JB/1", _cdr(tmp_path / "a.csv", 4), producer="P", description="D"
+    )
+    outcomes = ingest.ingest_many(ws, "OP-CEDAR", ["JB/1", "jb/1", "JB/1"], jobs=2)
+    assert [o.exhibit for o in outcomes] == ["JB/1"]
+    total = query.run_sql(ws, "OP-CEDAR", "SELECT count(*) AS n FROM calls").to_pylist()
+    assert total == [{"n": 4}]
+
+
+def test_a_second_concurrent_ingest_of_one_exhibit_is_refused(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    import pytest
+
+    from threadline.errors import Conflict
+
+    ws = sqlite_workspace
+    cases.create_case(ws, "OP-CEDAR", "Operation Cedar")
+    info = exhibits.add_exhibit(
+        ws, "OP-CEDAR", "JB/1", _cdr(tmp_path / "a.csv", 4), producer="P", description="D"
+    )
+    case_id = cases.show_case(ws, "OP-CEDAR").id
+    with (
+        ws.evidence.exhibit_lock(case_id, info.id, "JB/1"),
+        pytest.raises(Conflict, match="being ingested by another process"),
+    ):
+        ingest.ingest_exhibit(ws, "OP-CEDAR", "JB/1")
+    assert ingest.ingest_exhibit(ws, "OP-CEDAR", "JB/1").status == "complete"
+
+
+def test_force_logs_the_supersession_and_the_erasure(
+    sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    from threadline.store import audit_log
+
+    ws = sqlite_workspace
+    cases.create_case(ws, "OP-CEDAR", "Operation Cedar")
+    exhibits.add_exhibit(
+        ws, "OP-CEDAR", "JB/1", _cdr(tmp_path / "a.csv", 4), producer="P", description="D"
+    )
+    first = ingest.ingest_exhibit(ws, "OP-CEDAR", "JB/1")
+    second = ingest.ingest_exhibit(ws, "OP-CEDAR", "JB/1", force=True)
+    with ws.session() as session:
+        tail = [(e.operation, e.action, e.detail) for e in audit_log.entries(session)][-3:]
+    assert tail == [
+        ("alteration", "ingest.supersede", {"superseded": [first.run_id], "by": second.run_id}),
+        ("collection", "exhibit.ingest", tail[1][2]),
+        (
+            "erasure",
+            "evidence.erase",
+            {"runs": [first.run_id], "reason": f"superseded by run {second.run_id}"},
+        ),
+    ]
+    assert tail[1][2]["run"] == second.run_id

@@ -9,6 +9,8 @@ import duckdb
 import pytest
 
 from threadline.errors import PermissionDenied, StoreError
+from threadline.ingest.arrow_schema import arrow_schema
+from threadline.model.evidence_schema import SOURCE_ROWS
 from threadline.store.evidence_store import EvidenceStore
 
 
@@ -42,5 +44,31 @@ def test_query_connection_cannot_install_load_or_reach_files(tmp_path: Path) -> 
             con.query("INSTALL spatial")
         with pytest.raises(StoreError, match="disabled by configuration"):
             con.query("SELECT * FROM read_csv('/etc/hostname')")
+    finally:
+        con.close()
+
+
+def test_user_sql_reaches_only_the_case_files(tmp_path: Path) -> None:
+    """Another case's Parquet and a partial run sit under the same evidence root."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = EvidenceStore(tmp_path)
+    mine = tmp_path / "case-a" / "ex-1" / "run-1"
+    other = tmp_path / "case-b" / "ex-2" / "run-2"
+    partial = tmp_path / "case-a" / "ex-1" / "run-3.partial"
+    schema = arrow_schema(SOURCE_ROWS)
+    for folder, value in ((mine, "mine"), (other, "theirs"), (partial, "unfinished")):
+        folder.mkdir(parents=True)
+        row = {name: [value if name == "raw" else "x"] for name in schema.names}
+        pq.write_table(pa.table(row, schema=schema), folder / "source_rows.parquet")
+    con = store.connect({"source_rows": ["case-a/ex-1/run-1/source_rows.parquet"]})
+    try:
+        assert con.query("SELECT raw FROM source_rows").to_pylist() == [{"raw": "mine"}]
+        for path in (other, partial):
+            with pytest.raises(StoreError, match="disabled by configuration"):
+                con.query(f"SELECT * FROM read_parquet('{path / 'source_rows.parquet'}')")
+        with pytest.raises(StoreError, match="disabled by configuration"):
+            con.query(f"SELECT * FROM glob('{tmp_path}/**')")
     finally:
         con.close()

@@ -101,7 +101,8 @@ def _time(prefix: str, what: str) -> tuple[Column, ...]:
         Column(
             f"{prefix}_status",
             S,
-            "exact, ambiguous (repeated hour), nonexistent (spring gap) or unparsed.",
+            "exact, ambiguous (repeated hour), nonexistent (spring gap), unparsed or "
+            "out_of_range (a placeholder year such as 0001 or 9999).",
         ),
         Column(f"{prefix}_original", S, f"The {what} exactly as the source wrote it."),
     )

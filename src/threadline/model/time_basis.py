@@ -93,6 +93,10 @@ class TimeBasis:
         return self.name == "UTC"
 
 
+#: Years a source's timestamps may plausibly carry; outside them a date is a placeholder.
+PLAUSIBLE_YEARS: Final = (1900, 2099)
+
+
 class TimeStatus(StrEnum):
     """How exactly a timestamp could be placed in UTC."""
 
@@ -107,6 +111,10 @@ class TimeStatus(StrEnum):
 
     UNPARSED = "unparsed"
     """The original string could not be read as a date and time (set by parsers, not here)."""
+
+    OUT_OF_RANGE = "out_of_range"
+    """The text parsed, but the year is outside :data:`PLAUSIBLE_YEARS`: a placeholder such as
+    01/01/0001 or 31/12/9999, kept as written and never placed in UTC."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +354,9 @@ def local_segments(basis: TimeBasis, first_year: int, last_year: int) -> tuple[L
     times in [T+o1, T+o2) do not exist and read as ``t - o2`` .. ``t - o1``; if clocks go back
     (o2 < o1), local times in [T+o2, T+o1) happen twice and read as ``t - o1`` .. ``t - o2``.
     """
+    low, high = PLAUSIBLE_YEARS
+    if not (low <= first_year <= last_year <= high):
+        raise ValueError(f"years {first_year}–{last_year} are outside {low}–{high}")
     begin = datetime(first_year - 1, 12, 31, tzinfo=UTC)
     end = datetime(last_year + 1, 1, 2, tzinfo=UTC)
     first_offset = begin.astimezone(basis.zone).utcoffset()

@@ -25,9 +25,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from threadline.errors import ConfigError, NotFound, StoreError, ThreadlineError
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
@@ -39,11 +41,10 @@ from threadline.services.cases import find_case
 from threadline.services.exhibits import CommsData, find_exhibit, require_intact
 from threadline.services.workspace import Workspace, open_workspace
 from threadline.settings import Settings
-from threadline.store.evidence_store import sha256_file
+from threadline.store.evidence_store import WrittenFile, sha256_file
 from threadline.store.tables import (
     ContinuityRow,
     EvidenceFileRow,
-    ExhibitRow,
     IngestIssueRow,
     IngestRunRow,
 )
@@ -62,6 +63,7 @@ class IngestResult:
     already_done: bool
     row_counts: dict[str, int]
     issues: int
+    occurrences: int = 0
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def choose_parser(
-    ws: Workspace, row: ExhibitRow, path_name: str, parser: str | None, path: Any
+    ws: Workspace, kind: str, reference: str, path_name: str, parser: str | None, path: Path
 ) -> Parser:
     """The named parser, or the single most confident one for the file.
 
@@ -86,8 +88,8 @@ def choose_parser(
     """
     if parser is not None:
         return ws.registry.get(parser)
-    if row.kind != "file":
-        raise ConfigError(f"exhibit {row.reference} is a folder: name the parser with --parser")
+    if kind != "file":
+        raise ConfigError(f"exhibit {reference} is a folder: name the parser with --parser")
     ranked = ws.registry.detect(path)
     if not ranked:
         names = ", ".join(p.info.name for p in ws.registry.parsers)
@@ -110,18 +112,44 @@ def ingest_exhibit(
     force: bool = False,
     on_progress: ProgressCallback | None = None,
 ) -> IngestResult:
-    """Ingest one exhibit (see the module docstring for the sequence and its guarantees)."""
+    """Ingest one exhibit (see the module docstring for the sequence and its guarantees).
+
+    Raises:
+        Conflict: another process is ingesting the same exhibit right now.
+    """
     options = options or IngestOptions()
+    if options.mapping is not None and not options.mapping.is_file():
+        raise NotFound(f"{options.mapping}: no such mapping file")
+    with ws.session() as session:
+        case = find_case(session, case_reference)
+        row = find_exhibit(session, case, exhibit_reference)
+        case_id, exhibit_id = case.id, row.id
+    # one ingest of an exhibit at a time: a second would sweep the first one's files
+    with ws.evidence.exhibit_lock(case_id, exhibit_id, exhibit_reference):
+        return _ingest_locked(
+            ws, case_reference, exhibit_reference, parser, options, force, on_progress
+        )
+
+
+def _ingest_locked(
+    ws: Workspace,
+    case_reference: str,
+    exhibit_reference: str,
+    parser: str | None,
+    options: IngestOptions,
+    force: bool,
+    on_progress: ProgressCallback | None,
+) -> IngestResult:
     path = require_intact(ws, case_reference, exhibit_reference)
     with ws.session() as session:
         case = find_case(session, case_reference)
         row = find_exhibit(session, case, exhibit_reference)
         case_id, exhibit_id, reference, sha = case.id, row.id, row.reference, row.sha256
+        kind, original_name = row.kind, row.original_name
         comms = CommsData.from_json(row.comms_data)
-        chosen = choose_parser(ws, row, row.original_name, parser, path)
+    # detection reads the file: outside any case-store transaction
+    chosen = choose_parser(ws, kind, reference, original_name, parser, path)
     mapping_hash = sha256_file(options.mapping) if options.mapping is not None else None
-    if options.mapping is not None and not options.mapping.is_file():
-        raise NotFound(f"{options.mapping}: no such mapping file")
     parameters = {
         "profile": options.profile,
         "mapping_sha256": mapping_hash,
@@ -192,8 +220,27 @@ def ingest_exhibit(
         )
     try:
         chosen.parse(path, ctx)
+        files = writer.commit()
+        issues = ctx.all_issues()
+        with ws.session() as session:
+            run = _complete(
+                ws,
+                session,
+                run_id,
+                exhibit_id,
+                case_id,
+                chosen.info.ref,
+                parameters,
+                ctx,
+                files,
+                issues,
+                superseded=current,
+            )
+            result = _result(session, run, reference, already_done=False)
     except BaseException as exc:
+        # nothing of a failed run may stay visible: its folder goes, the run says why
         writer.abort()
+        ws.evidence.discard(case_id, exhibit_id, run_id)
         with ws.session() as session:
             session.execute(
                 update(IngestRunRow)
@@ -201,52 +248,86 @@ def ingest_exhibit(
                 .values(status="failed", finished_at=ws.clock(), error=str(exc) or repr(exc))
             )
         raise
-    files = writer.commit()
-    issues = ctx.all_issues()
-    with ws.session() as session:
-        completed = session.get(IngestRunRow, run_id)
-        if completed is None:  # pragma: no cover - the row was committed above
-            raise StoreError(f"ingest run {run_id} vanished from the case store")
-        run = completed
-        session.execute(
-            update(IngestRunRow)
-            .where(IngestRunRow.exhibit_id == exhibit_id, IngestRunRow.status == "complete")
-            .values(status="superseded")
-        )
-        run.status = "complete"
-        run.finished_at = ws.clock()
-        run.row_counts = dict(ctx.row_counts)
-        run.parameters = {**parameters, **ctx.detected}
-        session.add_all(
-            EvidenceFileRow(
-                run_id=run_id, table_name=f.table, path=f.path, sha256=f.sha256, rows=f.rows
+    ws.evidence.sweep(case_id, exhibit_id, keep={run_id})
+    if current:
+        with ws.session() as session:
+            ws.audit(
+                session,
+                AuditOperation.ERASURE,
+                "evidence.erase",
+                case_id=case_id,
+                object_type="exhibit",
+                object_id=exhibit_id,
+                detail={"runs": sorted(current), "reason": "superseded by run " + run_id},
             )
-            for f in files
+    return result
+
+
+def _complete(
+    ws: Workspace,
+    session: Session,
+    run_id: str,
+    exhibit_id: str,
+    case_id: str,
+    parser_ref: str,
+    parameters: dict[str, Any],
+    ctx: ParseContext,
+    files: list[WrittenFile],
+    issues: list[IngestIssue],
+    *,
+    superseded: set[str],
+) -> IngestRunRow:
+    """Record a finished run in one transaction: files, issues, continuity, audit."""
+    run = session.get(IngestRunRow, run_id)
+    if run is None:  # pragma: no cover - the row was committed before parsing
+        raise StoreError(f"ingest run {run_id} vanished from the case store")
+    session.execute(
+        update(IngestRunRow)
+        .where(IngestRunRow.exhibit_id == exhibit_id, IngestRunRow.status == "complete")
+        .values(status="superseded")
+    )
+    run.status = "complete"
+    run.finished_at = ws.clock()
+    run.row_counts = dict(ctx.row_counts)
+    run.parameters = {**parameters, **ctx.detected}
+    session.add_all(
+        EvidenceFileRow(
+            run_id=run_id, table_name=f.table, path=f.path, sha256=f.sha256, rows=f.rows
         )
-        session.add_all(_issue_row(run_id, issue) for issue in issues)
-        counts = ", ".join(f"{n} {t}" for t, n in sorted(ctx.row_counts.items()))
-        session.add(
-            ContinuityRow(
-                exhibit_id=exhibit_id,
-                at=ws.clock(),
-                actor=ws.user,
-                action="ingested",
-                detail=f"read by {chosen.info.ref} ({counts or 'no rows'}; {len(issues)} issues)",
-            )
+        for f in files
+    )
+    session.add_all(_issue_row(run_id, issue) for issue in issues)
+    counts = ", ".join(f"{n} {t}" for t, n in sorted(ctx.row_counts.items()))
+    session.add(
+        ContinuityRow(
+            exhibit_id=exhibit_id,
+            at=ws.clock(),
+            actor=ws.user,
+            action="ingested",
+            detail=f"read by {parser_ref} ({counts or 'no rows'}; {len(issues)} issues)",
         )
+    )
+    if superseded:
         ws.audit(
             session,
-            AuditOperation.COLLECTION,
-            "exhibit.ingest",
+            AuditOperation.ALTERATION,
+            "ingest.supersede",
             case_id=case_id,
             object_type="exhibit",
             object_id=exhibit_id,
-            detail={"run": run_id, "parser": chosen.info.ref, "rows": dict(ctx.row_counts)},
+            detail={"superseded": sorted(superseded), "by": run_id},
         )
-        session.flush()
-        result = _result(session, run, reference, already_done=False)
-    ws.evidence.sweep(case_id, exhibit_id, keep={run_id})
-    return result
+    ws.audit(
+        session,
+        AuditOperation.COLLECTION,
+        "exhibit.ingest",
+        case_id=case_id,
+        object_type="exhibit",
+        object_id=exhibit_id,
+        detail={"run": run_id, "parser": parser_ref, "rows": dict(ctx.row_counts)},
+    )
+    session.flush()
+    return run
 
 
 def _issue_row(run_id: str, issue: IngestIssue) -> IngestIssueRow:
@@ -262,7 +343,11 @@ def _issue_row(run_id: str, issue: IngestIssue) -> IngestIssueRow:
 
 
 def _result(session: Any, run: IngestRunRow, reference: str, *, already_done: bool) -> IngestResult:
-    issues = session.execute(select(IngestIssueRow.id).where(IngestIssueRow.run_id == run.id)).all()
+    counts = session.execute(
+        select(func.count(), func.coalesce(func.sum(IngestIssueRow.count), 0)).where(
+            IngestIssueRow.run_id == run.id
+        )
+    ).one()
     return IngestResult(
         run_id=run.id,
         exhibit=reference,
@@ -270,7 +355,8 @@ def _result(session: Any, run: IngestRunRow, reference: str, *, already_done: bo
         status=run.status,
         already_done=already_done,
         row_counts={k: int(v) for k, v in (run.row_counts or {}).items()},
-        issues=len(issues),
+        issues=int(counts[0]),
+        occurrences=int(counts[1]),
         parameters=dict(run.parameters),
     )
 
@@ -346,6 +432,11 @@ def ingest_many(
     options = options or {}
     if jobs < 1:
         raise ConfigError("--jobs must be at least 1")
+    # references are case-insensitive: JB/1 and jb/1 are one exhibit, ingested once
+    unique: dict[str, str] = {}
+    for ref in exhibit_references:
+        unique.setdefault(ref.strip().upper(), ref)
+    exhibit_references = list(unique.values())
     outcomes: dict[str, BatchOutcome] = {}
     if jobs == 1:
         for ref in exhibit_references:

@@ -10,17 +10,20 @@ and hashes every file, then renames the folder to ``<run_id>``. Only runs the ca
 complete are ever queried, so a killed ingest leaves nothing visible; its partial folder is removed
 by the next ingest of that exhibit (:meth:`EvidenceStore.sweep`).
 
-Queries run in an in-memory DuckDB whose views name the canonical tables; file access is then
-switched off and the configuration locked, and only SELECT statements are accepted, so user SQL
-cannot read other files or write anything.
+Queries run in an in-memory DuckDB whose views name the canonical tables over exactly the files
+of the case's complete runs; file access is then limited to those files, the configuration locked,
+and only SELECT statements are accepted, so user SQL cannot read another case's evidence, a run
+still being written, or any other file, and cannot write anything.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +32,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from threadline.errors import PermissionDenied, StoreError
+from threadline.errors import Conflict, PermissionDenied, StoreError
 from threadline.model.evidence_schema import TABLES, ColumnType, Table
 
 PARTIAL_SUFFIX = ".partial"
@@ -139,6 +142,12 @@ class EvidenceWriter:
         if self.final_dir.exists():
             shutil.rmtree(self.final_dir)
         os.replace(self.partial_dir, self.final_dir)
+        # make the rename itself durable before the case store says the run is complete
+        descriptor = os.open(self.final_dir.parent, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         return written
 
     def abort(self) -> None:
@@ -171,6 +180,34 @@ class EvidenceStore:
             if child.name not in keep:
                 shutil.rmtree(child, ignore_errors=True)
 
+    def discard(self, case_id: str, exhibit_id: str, run_id: str) -> None:
+        """Remove a run's folder, whether partial or already renamed into place."""
+        folder = self.root / case_id / exhibit_id
+        for name in (run_id, run_id + PARTIAL_SUFFIX):
+            shutil.rmtree(folder / name, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def exhibit_lock(self, case_id: str, exhibit_id: str, reference: str) -> Iterator[None]:
+        """Hold the exhibit's ingest lock (an advisory lock file beside its run folders).
+
+        Raises:
+            Conflict: another process holds it: that exhibit is being ingested now.
+        """
+        folder = self.root / case_id
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / f"{exhibit_id}.lock").open("a") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise Conflict(
+                    f"exhibit {reference} is being ingested by another process; try again when "
+                    "it has finished"
+                ) from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     def path(self, relative: str) -> Path:
         """Absolute path of a file recorded relative to the root."""
         return self.root / relative
@@ -193,8 +230,14 @@ class EvidenceStore:
         for table in TABLES:
             paths = [str(self.path(p)) for p in files.get(table.name, [])]
             con.execute(f"CREATE VIEW {table.name} AS {self._view_sql(table, paths)}")
-        root = (str(self.root.resolve()) + os.sep).replace("'", "''")
-        con.execute(f"SET allowed_directories = ['{root}']")
+        # exactly the files of this case's complete runs, not the evidence folder: user SQL
+        # must not reach another case's rows or a run still being written
+        allowed = ", ".join(
+            "'" + str(self.path(p).resolve()).replace("'", "''") + "'"
+            for paths in files.values()
+            for p in paths
+        )
+        con.execute(f"SET allowed_paths = [{allowed}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         return QueryConnection(con)

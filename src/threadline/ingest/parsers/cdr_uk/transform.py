@@ -42,13 +42,13 @@ from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOU
 from threadline.model.imei import ImeiKind, normalise_imei
 from threadline.model.imsi import normalise_imsi
 from threadline.model.phone import PhoneKind, normalise_phone
-from threadline.model.time_basis import TimeBasis, TimeStatus, local_segments
+from threadline.model.time_basis import PLAUSIBLE_YEARS, TimeBasis, TimeStatus, local_segments
 
 #: Per-row issues fetched from one chunk for each issue kind; the rest are only counted.
 ROW_ISSUES_PER_CHUNK = 1000
 _WHOLE = r"^[0-9]{1,18}$"
-_HMS = r"^(?P<h>[0-9]{1,6}):(?P<m>[0-9]{1,2}):(?P<s>[0-9]{1,2})$"
-_MS = r"^(?P<m>[0-9]{1,6}):(?P<s>[0-9]{1,2})$"
+_HMS = r"^(?P<h>[0-9]{1,6}):(?P<m>[0-5]?[0-9]):(?P<s>[0-5]?[0-9])$"
+_MS = r"^(?P<m>[0-9]{1,6}):(?P<s>[0-5]?[0-9])$"
 _US = 1_000_000
 
 #: A distinct value's normalised outputs (one entry per output column) and, where it is a
@@ -293,14 +293,19 @@ class CdrTransform:
     def _resolve(self, local: pa.Array, original: pa.Array) -> dict[str, pa.Array]:
         """UTC readings and status of local times (microsecond timestamps, null if unparsed)."""
         micros = pc.cast(local, pa.int64())
-        valid = pc.is_valid(micros).to_numpy(zero_copy_only=False)
+        parsed = pc.is_valid(micros).to_numpy(zero_copy_only=False)
+        low, high = PLAUSIBLE_YEARS
+        year = pc.year(local)
+        plausible = pc.and_(pc.greater_equal(year, low), pc.less_equal(year, high))
+        valid = plausible.fill_null(False).to_numpy(zero_copy_only=False)
+        implausible = parsed & ~valid
         values = micros.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         n = len(values)
         earliest: npt.NDArray[np.int64]
         latest: npt.NDArray[np.int64]
         status: npt.NDArray[np.object_]
         if valid.any():
-            years = pc.year(pc.drop_null(local))
+            years = pc.filter(year, pa.array(valid))
             self._segments_for((pc.min(years).as_py(), pc.max(years).as_py()))
             slot = np.searchsorted(self._segment_starts, values, side="right") - 1
             slot = np.clip(slot, 0, len(self._segment_starts) - 1)
@@ -314,6 +319,7 @@ class CdrTransform:
         unparsed = pc.is_valid(original).to_numpy(zero_copy_only=False) & ~valid
         fallback = np.full(n, None, dtype=object)
         fallback[unparsed] = TimeStatus.UNPARSED.value
+        fallback[implausible] = TimeStatus.OUT_OF_RANGE.value
         status = np.where(valid, status, fallback)
         mask = ~valid
         exact = valid & np.equal(status, TimeStatus.EXACT.value)
@@ -389,12 +395,17 @@ class CdrTransform:
             }
         else:
             target, other = self._text(batch, "target"), self._text(batch, "other_party")
+            outgoing = pc.equal(cols["direction"], "outgoing").fill_null(False)
             incoming = pc.equal(cols["direction"], "incoming").fill_null(False)
             data = pc.equal(cols["tbl"], "data_sessions").fill_null(False)
             none = pa.scalar(None, pa.string())
+            # who called whom follows only from a known direction; otherwise nothing is guessed
+            # (the target and other party stay in the raw source row)
             raws = {
-                "a": pc.if_else(incoming, other, target),
-                "b": pc.if_else(data, none, pc.if_else(incoming, target, other)),
+                "a": pc.if_else(pc.or_(data, outgoing), target, pc.if_else(incoming, other, none)),
+                "b": pc.if_else(
+                    data, none, pc.if_else(outgoing, other, pc.if_else(incoming, target, none))
+                ),
                 "c": pa.nulls(n, pa.string()),
             }
         for party, raw in raws.items():
@@ -531,6 +542,16 @@ class CdrTransform:
                     Severity.WARNING,
                     f"struct_pack(m := 'the {what} does not match the format {fmt}', "
                     f"v := {prefix}_original)",
+                )
+            )
+            specs.append(
+                (
+                    f"{status} = 'out_of_range'",
+                    "time.out_of_range",
+                    Severity.WARNING,
+                    f"struct_pack(m := 'the {what} has a year outside {PLAUSIBLE_YEARS[0]}–"
+                    f"{PLAUSIBLE_YEARS[1]}: taken as a placeholder, kept as written and not "
+                    f"placed in UTC', v := {prefix}_original)",
                 )
             )
             specs.append(
