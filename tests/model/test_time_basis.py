@@ -211,6 +211,7 @@ def test_unparsed_status_exists_for_parsers() -> None:
         "ambiguous",
         "nonexistent",
         "unparsed",
+        "out_of_range",
     ]
 
 

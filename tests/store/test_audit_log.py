@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from threadline.errors import PermissionDenied
+from threadline.errors import PermissionDenied, StoreError
 from threadline.model.audit import AuditOperation
 from threadline.services import audit, cases
 from threadline.services.workspace import Workspace
@@ -128,6 +128,29 @@ def test_inserted_entry_with_valid_hash_is_detected(workspace: Workspace) -> Non
     # head no longer matches the end of the log
     assert any(seq == 4 and "does not follow" in p for seq, p in problems)
     assert any("head records entry 5" in p for _, p in problems)
+
+
+def test_deleted_head_row_is_reported_not_raised(workspace: Workspace) -> None:
+    _build_log(workspace)
+    _sql(workspace, "DELETE FROM audit_head")
+    report = audit.verify(workspace)
+    assert not report.intact
+    assert report.entries == 5
+    assert (report.head_seq, report.head_hash) == (0, "")
+    assert len(report.problems) == 1
+    assert report.problems[0].seq == 5
+    assert report.problems[0].problem.startswith("the head row is missing")
+
+
+def test_append_refuses_without_a_head_row(workspace: Workspace) -> None:
+    _build_log(workspace)
+    _sql(workspace, "DELETE FROM audit_head")
+    with pytest.raises(StoreError, match="head row is missing"):
+        cases.create_case(workspace, "OP-CEDAR", "Operation Cedar")
+    # the act was rolled back with the entry that could not be chained
+    assert [c.reference for c in cases.list_cases(workspace)] == ["OP-ASH", "OP-BIRCH"]
+    with workspace.session() as session:
+        assert [r.seq for r in audit_log.entries(session)] == [1, 2, 3, 4, 5]
 
 
 def test_justification_can_be_mandatory(workspace: Workspace) -> None:

@@ -2,7 +2,11 @@
 
 Noun-verb commands; every command takes ``--json`` (machine-readable output on stdout) and the
 workspace from ``--home`` or ``THREADLINE_HOME``. Errors are converted to a message and exit code in
-one place, :func:`run`; nothing else catches them.
+one place, :func:`main`; nothing else catches them.
+
+Evidence and user text (numbers, names, SQL, file names) are never read as Rich markup or emoji
+codes: the consoles have both turned off, table cells are :class:`rich.text.Text`, and styled
+messages are assembled from plain parts, so ``07700[bold]900123`` prints exactly as written.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -27,9 +31,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
+from sqlalchemy.exc import OperationalError
 
-from threadline.errors import ConfigError, ThreadlineError
+from threadline.errors import ConfigError, StoreError, ThreadlineError
 from threadline.ingest.context import IngestOptions
+from threadline.model.time_basis import LONDON, TimeBasis, TimeStatus, resolve_local
 from threadline.services import audit as audit_service
 from threadline.services import cases as case_service
 from threadline.services import demo as demo_service
@@ -68,8 +75,17 @@ WhyOpt = Annotated[
     typer.Option("--justification", help="Why you are consulting or disclosing (logged)."),
 ]
 
-out = Console()
-err = Console(stderr=True)
+# markup and emoji codes off: evidence such as "[/x]" or ":fire:" must print as written
+out = Console(markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
+
+#: Exit status for an unexpected exception: a defect (EX_SOFTWARE in sysexits.h).
+EXIT_DEFECT = 70
+
+#: Exit status when the database refuses work: the same as a :class:`StoreError`.
+EXIT_STORE = StoreError.exit_code
+
+_UK_LOCAL = TimeBasis("Europe/London", LONDON)
 
 
 def _settings(home: Path | None) -> Settings:
@@ -94,23 +110,64 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
         render()
 
 
+def say(console: Console, *parts: str | tuple[str, str]) -> None:
+    """Print a message built from plain text and ``(text, style)`` parts, never markup.
+
+    Messages quote user and evidence text, which must appear exactly as written.
+    """
+    console.print(Text.assemble(*parts), highlight=False, soft_wrap=True)
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    table = Table(title=title, show_lines=False)
+    """Print a table; the title, headings and every cell are plain text (never markup)."""
+    table = Table(title=Text(title), show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(Text(column), overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     out.print(table)
 
 
-def _utc(text: str | None, option: str) -> datetime | None:
+def _instant(text: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
+    """Read an ISO date or date-time given on the command line as an instant in UTC.
+
+    A date alone is a whole day of UK local time: its start, or with ``end_of_day`` its last
+    microsecond, so ``--authorised-to 2026-11-15`` covers every event on the 15th. A date-time
+    without an offset is UK local time too (GMT or BST as the date requires), as investigators
+    and authorisations write it; ``Z`` or an offset such as ``+01:00`` is honoured as given.
+
+    Raises:
+        ConfigError: the text is not an ISO date or date-time, or names a UK local time that
+            occurs twice (clocks going back) or never (clocks going forward).
+    """
     if text is None:
         return None
+    cleaned = text.strip()
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ConfigError(f"{option}: {text!r} is not an ISO date or date-time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        day = date.fromisoformat(cleaned)
+    except ValueError:
+        day = None
+    if day is not None:
+        local = datetime.combine(day, time.max if end_of_day else time.min)
+    else:
+        try:
+            moment = datetime.fromisoformat(cleaned)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{option}: {text!r} is not an ISO date or date-time (e.g. 2026-06-01 or "
+                "2026-06-01T14:30, UK local time, or 2026-06-01T13:30Z)"
+            ) from exc
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+        local = moment
+    resolved = resolve_local(local, _UK_LOCAL)
+    if resolved.utc is None:
+        happens = "twice" if resolved.status is TimeStatus.AMBIGUOUS else "never"
+        raise ConfigError(
+            f"{option}: {text!r} happens {happens} in UK local time (the clocks change then); "
+            "give an offset, e.g. +01:00 for BST or Z for GMT"
+        )
+    return resolved.utc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,7 +195,7 @@ def case_new(
     emit(
         info.to_dict(),
         as_json,
-        lambda: out.print(f"Created case {info.reference}: {info.name} [{info.marking}]"),
+        lambda: say(out, f"Created case {info.reference}: {info.name} [{info.marking}]"),
     )
 
 
@@ -191,7 +248,11 @@ def exhibit_add(
     producer: Annotated[str, typer.Option("--producer", help="Who produces the exhibit.")],
     description: Annotated[str, typer.Option("--description", help="What it is.")],
     date_produced: Annotated[
-        str | None, typer.Option("--date-produced", help="ISO date it was produced.")
+        str | None,
+        typer.Option(
+            "--date-produced",
+            help="ISO date or date-time it was produced; UK local time unless it has an offset.",
+        ),
     ] = None,
     marking: Annotated[str | None, typer.Option("--marking", help="GSC marking.")] = None,
     provider: Annotated[str | None, typer.Option("--provider", help="CD: the network.")] = None,
@@ -202,10 +263,20 @@ def exhibit_add(
         str | None, typer.Option("--authorisation", help="CD: authorisation reference (URN).")
     ] = None,
     authorised_from: Annotated[
-        str | None, typer.Option("--authorised-from", help="CD: window start (ISO, UTC).")
+        str | None,
+        typer.Option(
+            "--authorised-from",
+            help="CD: window start, ISO date or date-time in UK local time (GMT/BST) unless it "
+            "has an offset or Z; a date alone means the start of that day.",
+        ),
     ] = None,
     authorised_to: Annotated[
-        str | None, typer.Option("--authorised-to", help="CD: window end (ISO, UTC).")
+        str | None,
+        typer.Option(
+            "--authorised-to",
+            help="CD: window end, ISO date or date-time in UK local time (GMT/BST) unless it "
+            "has an offset or Z; a date alone means the whole of that day (to 23:59:59.999999).",
+        ),
     ] = None,
     data_type: Annotated[
         str | None, typer.Option("--data-type", help="CD: events or entity.")
@@ -220,8 +291,8 @@ def exhibit_add(
             provider=provider,
             target_number=target,
             authorisation=authorisation,
-            authorised_from=_utc(authorised_from, "--authorised-from"),
-            authorised_to=_utc(authorised_to, "--authorised-to"),
+            authorised_from=_instant(authorised_from, "--authorised-from"),
+            authorised_to=_instant(authorised_to, "--authorised-to", end_of_day=True),
             data_type=data_type,
         )
     with workspace(home) as ws:
@@ -232,16 +303,17 @@ def exhibit_add(
             path,
             producer=producer,
             description=description,
-            date_produced=_utc(date_produced, "--date-produced"),
+            date_produced=_instant(date_produced, "--date-produced"),
             marking=marking,
             comms=comms,
         )
     emit(
         info.to_dict(),
         as_json,
-        lambda: out.print(
+        lambda: say(
+            out,
             f"Registered {info.reference} ({info.kind}, {info.size_bytes} bytes)\n"
-            f"SHA-256 {info.sha256}"
+            f"SHA-256 {info.sha256}",
         ),
     )
 
@@ -304,11 +376,13 @@ def exhibit_verify(
 
     def render() -> None:
         if result.ok:
-            out.print(f"[green]OK[/green] {result.reference} SHA-256 {result.actual}")
+            say(out, ("OK", "green"), f" {result.reference} SHA-256 {result.actual}")
         else:
-            err.print(
-                f"[bold red]MISMATCH[/bold red] {result.reference}: registered {result.expected}, "
-                f"now {result.actual}. The exhibit has changed and must not be relied on."
+            say(
+                err,
+                ("MISMATCH", "bold red"),
+                f" {result.reference}: registered {result.expected}, now {result.actual}. "
+                "The exhibit has changed and must not be relied on.",
             )
 
     emit(result.to_dict(), as_json, render)
@@ -373,13 +447,17 @@ def ingest(
 
 def _print_outcome(outcome: ingest_service.BatchOutcome) -> None:
     if outcome.error:
-        err.print(f"[red]FAILED[/red] {outcome.exhibit}: {outcome.error}", highlight=False)
+        say(err, ("FAILED", "red"), f" {outcome.exhibit}: {outcome.error}")
         return
     result = outcome.result
     assert result is not None
     counts = ", ".join(f"{n:,} {t}" for t, n in sorted(result.row_counts.items()))
     verb = "already ingested" if result.already_done else "ingested"
-    out.print(f"{outcome.exhibit}: {verb} with {result.parser}: {counts}; {result.issues} issue(s)")
+    say(
+        out,
+        f"{outcome.exhibit}: {verb} with {result.parser}: {counts}; {result.issues} issue(s), "
+        f"{result.occurrences} occurrence(s)",
+    )
 
 
 def _ingest_one(
@@ -404,10 +482,12 @@ def _ingest_one(
     def render() -> None:
         verb = "Already ingested" if result.already_done else "Ingested"
         counts = ", ".join(f"{n:,} {t}" for t, n in sorted(result.row_counts.items()))
-        out.print(f"{verb} {result.exhibit} with {result.parser}: {counts}")
+        say(out, f"{verb} {result.exhibit} with {result.parser}: {counts}")
         if result.issues:
-            out.print(
-                f"{result.issues} issue(s): threadline issues --case {case} --exhibit {exhibit}"
+            say(
+                out,
+                f"{result.issues} issue(s) covering {result.occurrences} occurrence(s): "
+                f"threadline issues --case {case} --exhibit {exhibit}",
             )
 
     emit(result.to_dict(), as_json, render)
@@ -418,10 +498,10 @@ def _progress(label: str) -> Iterator[Callable[[int, int | None], None]]:
     started = datetime.now(UTC)
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
+        TextColumn("{task.fields[rate]}", markup=False),
         TimeElapsedColumn(),
         console=err,
         transient=False,
@@ -474,6 +554,8 @@ def sql(
 ) -> None:
     """Read-only SQL over the case's evidence (logged as a consultation)."""
     with workspace(home) as ws:
+        if csv_out is not None:
+            ws.export_target(csv_out)  # refuse a target in the workspace before querying
         result = query_service.run_sql(ws, case, query, justification=justification)
         if csv_out is not None:
             query_service.export_csv(
@@ -483,7 +565,7 @@ def sql(
 
     def render() -> None:
         if csv_out is not None:
-            out.print(f"Wrote {result.num_rows:,} rows to {csv_out}")
+            say(out, f"Wrote {result.num_rows:,} rows to {csv_out}")
             return
         _table(
             f"{result.num_rows:,} row(s)",
@@ -522,11 +604,11 @@ def audit_verify(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 
     def render() -> None:
         if report.intact:
-            out.print(f"[green]Intact[/green]: {report.entries} entries, head {report.head_hash}")
+            say(out, ("Intact", "green"), f": {report.entries} entries, head {report.head_hash}")
         else:
-            err.print(f"[bold red]BROKEN[/bold red]: {len(report.problems)} problem(s)")
+            say(err, ("BROKEN", "bold red"), f": {len(report.problems)} problem(s)")
             for p in report.problems:
-                err.print(f"  entry {p.seq}: {p.problem}")
+                say(err, f"  entry {p.seq}: {p.problem}")
 
     emit(data, as_json, render)
     if not report.intact:
@@ -546,7 +628,7 @@ def audit_export(
     emit(
         data,
         as_json,
-        lambda: out.print(f"Wrote {data['entries']} entries to {target}; head {data['head_hash']}"),
+        lambda: say(out, f"Wrote {data['entries']} entries to {target}; head {data['head_hash']}"),
     )
 
 
@@ -578,7 +660,7 @@ def profiles_show(
     emit(
         {"name": name, "yaml": text},
         as_json,
-        lambda: out.print(text, markup=False, highlight=False),
+        lambda: out.print(text, highlight=False),
     )
 
 
@@ -599,8 +681,8 @@ def demo(
                 summary = demo_service.build_demo(ws, scale=scale, on_progress=tick)
 
     def render() -> None:
-        out.print(f"[bold]{summary['marking']}[/bold]")
-        out.print(f"Case {summary['case']} — {summary['name']}")
+        say(out, (str(summary["marking"]), "bold"))
+        say(out, f"Case {summary['case']} — {summary['name']}")
         _table(
             "Exhibits",
             ["Reference", "Description", "Rows", "Issues"],
@@ -609,31 +691,61 @@ def demo(
                 for e in summary["exhibits"]
             ],
         )
-        out.print(f"Workspace: {summary['home']}")
-        out.print(f"Evidence (Parquet): {summary['evidence']}")
-        out.print(f"Case store: {summary['database']}")
-        out.print(
+        say(out, f"Workspace: {summary['home']}")
+        say(out, f"Evidence (Parquet): {summary['evidence']}")
+        say(out, f"Case store: {summary['database']}")
+        say(
+            out,
             f"Try: threadline sql --case {summary['case']} "
-            '"SELECT direction, count(*) FROM calls GROUP BY 1"'
+            '"SELECT direction, count(*) FROM calls GROUP BY 1"',
         )
-        out.print(f"[bold]{summary['marking']}[/bold]")
+        say(out, (str(summary["marking"]), "bold"))
 
     emit(summary, as_json, render)
 
 
+def _store_message(exc: OperationalError) -> str:
+    """Why the case store could not be used, for a person (the SQL statement is left out)."""
+    reason = str(exc.orig if exc.orig is not None else exc).strip()
+    message = f"the case store could not be read or written: {reason}"
+    if "locked" in reason.lower():
+        message += (
+            ". Another Threadline command is probably writing to it: wait for it to finish "
+            "and try again"
+        )
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line once; the one place errors become messages and exit codes."""
+    """Run the command line once; the one place errors become messages and exit codes.
+
+    Threadline's own errors give their message and exit code; the database refusing work
+    (SQLAlchemy ``OperationalError``, e.g. "database is locked") is a store error, exit 8; any
+    other exception is a defect: one line naming it, exit 70, rather than a raw traceback.
+    """
     try:
         code = app(args=argv, standalone_mode=False, prog_name="threadline")
     except ThreadlineError as exc:
-        err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False)
+        say(err, ("Error:", "bold red"), f" {exc}")
         return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Abort:
-        err.print("Aborted.")
+        say(err, "Aborted.")
         return 130
+    except OperationalError as exc:
+        say(err, ("Error:", "bold red"), f" {_store_message(exc)}")
+        return EXIT_STORE
+    except Exception as exc:
+        detail = " ".join(str(exc).split()) or "(no message)"
+        say(
+            err,
+            ("Internal error:", "bold red"),
+            f" {type(exc).__name__}: {detail}. This is a defect in Threadline; please report "
+            "it with the command you ran.",
+        )
+        return EXIT_DEFECT
     return code if isinstance(code, int) else 0
 
 

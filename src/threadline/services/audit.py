@@ -19,19 +19,29 @@ def verify(ws: Workspace) -> audit_log.ChainReport:
 
 def export(ws: Workspace, target: Path, *, justification: str | None = None) -> dict[str, Any]:
     """Write the whole log as JSON Lines, then a final line with the head hash; logged as a
-    disclosure (the log holds personal data, s62(4) limits its use)."""
-    with ws.session() as session:
+    disclosure (the log holds personal data, s62(4) limits its use).
+
+    Policy is checked before anything is written, and the file appears at ``target`` only once
+    its disclosure is in the log (see :meth:`Workspace.export_file`), so a refused or failed
+    export discloses nothing.
+
+    Raises:
+        PermissionDenied: a justification is required and missing, or ``target`` is inside the
+            workspace.
+        NotFound: the target's folder does not exist.
+        StoreError: the file cannot be written, or the audit log cannot be appended to.
+    """
+    ws.check_justification(AuditOperation.DISCLOSURE, justification)
+    with ws.export_file(target) as staged, ws.session() as session:
         count = 0
-        with target.open("w", encoding="utf-8") as handle:
-            for row in audit_log.entries(session):
-                fields = {**audit_log.entry_fields(row), "hash": row.hash}
-                handle.write(json.dumps(fields, sort_keys=True, ensure_ascii=False) + "\n")
-                count += 1
+        for row in audit_log.entries(session):
+            fields = {**audit_log.entry_fields(row), "hash": row.hash}
+            staged.handle.write(json.dumps(fields, sort_keys=True, ensure_ascii=False) + "\n")
+            count += 1
         report = audit_log.verify_chain(session)
-        with target.open("a", encoding="utf-8") as handle:
-            handle.write(
-                json.dumps({"head_seq": report.head_seq, "head_hash": report.head_hash}) + "\n"
-            )
+        staged.handle.write(
+            json.dumps({"head_seq": report.head_seq, "head_hash": report.head_hash}) + "\n"
+        )
         ws.audit(
             session,
             AuditOperation.DISCLOSURE,
@@ -41,10 +51,11 @@ def export(ws: Workspace, target: Path, *, justification: str | None = None) -> 
             detail={"entries": count, "head_hash": report.head_hash},
             justification=justification,
         )
-        return {
-            "entries": count,
-            "head_seq": report.head_seq,
-            "head_hash": report.head_hash,
-            "intact": report.intact,
-            "file": str(target),
-        }
+        staged.publish()
+    return {
+        "entries": count,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "intact": report.intact,
+        "file": str(target),
+    }

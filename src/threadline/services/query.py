@@ -47,25 +47,40 @@ def evidence_files(session: Session, case: CaseRow) -> dict[str, list[str]]:
 def run_sql(
     ws: Workspace, case_reference: str, sql: str, *, justification: str | None = None
 ) -> pa.Table:
-    """Run one read-only SELECT over the case's evidence tables; logged as a consultation."""
+    """Run one read-only SELECT over the case's evidence tables; logged as a consultation.
+
+    The query itself runs outside any case-store transaction: on SQLite every transaction holds
+    the write lock, and a long query must not stop other commands writing. The case and its
+    files are read in one short transaction and the consultation logged in another, after the
+    query succeeds (a failed query returned nothing, so consulted nothing).
+
+    Raises:
+        PermissionDenied: a justification is required and missing (checked before the query
+            runs), or the text is not a single SELECT.
+        NotFound: no such case.
+        StoreError: DuckDB rejects the query.
+    """
+    ws.check_justification(AuditOperation.CONSULTATION, justification)
     with ws.session() as session:
         case = find_case(session, case_reference)
+        case_id = case.id
         files = evidence_files(session, case)
-        con = ws.evidence.connect(files)
-        try:
-            result = con.query(sql)
-        finally:
-            con.close()
+    con = ws.evidence.connect(files)
+    try:
+        result = con.query(sql)
+    finally:
+        con.close()
+    with ws.session() as session:
         ws.audit(
             session,
             AuditOperation.CONSULTATION,
             "evidence.sql",
-            case_id=case.id,
+            case_id=case_id,
             object_type="query",
             detail={"sql": sql, "rows_returned": result.num_rows},
             justification=justification,
         )
-        return result
+    return result
 
 
 def export_csv(
@@ -77,27 +92,41 @@ def export_csv(
     what: str,
     justification: str | None = None,
 ) -> None:
-    """Write a result to CSV with formula-like values made inert; logged as a disclosure."""
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+    """Write a result to CSV with formula-like values made inert; logged as a disclosure.
+
+    Policy is checked before anything is written, and the file appears at ``target`` only once
+    its disclosure is in the log (see :meth:`Workspace.export_file`). The file is written before
+    the logging transaction opens, so the case store is not locked while it is written.
+
+    Raises:
+        PermissionDenied: a justification is required and missing, or ``target`` is inside the
+            workspace.
+        NotFound: no such case, or the target's folder does not exist.
+        StoreError: the file cannot be written.
+    """
+    ws.check_justification(AuditOperation.DISCLOSURE, justification)
+    with ws.export_file(target) as staged:
+        # written before the transaction opens: on SQLite a transaction holds the write lock
+        writer = csv.writer(staged.handle)
         writer.writerow(table.column_names)
         for batch in table.to_batches():
             for record in batch.to_pylist():
                 writer.writerow(
                     "" if v is None else neutralise_formula(str(v)) for v in record.values()
                 )
-    with ws.session() as session:
-        case = find_case(session, case_reference)
-        ws.audit(
-            session,
-            AuditOperation.DISCLOSURE,
-            "evidence.export",
-            case_id=case.id,
-            object_type="file",
-            object_id=target.name,
-            detail={"what": what, "rows": table.num_rows, "format": "csv"},
-            justification=justification,
-        )
+        with ws.session() as session:
+            case = find_case(session, case_reference)
+            ws.audit(
+                session,
+                AuditOperation.DISCLOSURE,
+                "evidence.export",
+                case_id=case.id,
+                object_type="file",
+                object_id=target.name,
+                detail={"what": what, "rows": table.num_rows, "format": "csv"},
+                justification=justification,
+            )
+            staged.publish()
 
 
 @dataclass(frozen=True, slots=True)

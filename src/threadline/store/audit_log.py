@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from threadline.errors import StoreError
 from threadline.model.audit import AuditOperation
 from threadline.store.tables import AuditEntryRow, AuditHeadRow
 
@@ -70,10 +71,21 @@ def entry_hash(row: AuditEntryRow) -> str:
 
 
 def append(session: Session, record: AuditRecord, at: datetime) -> AuditEntryRow:
-    """Append an entry in the caller's transaction (so the log and the act commit together)."""
+    """Append an entry in the caller's transaction (so the log and the act commit together).
+
+    Raises:
+        StoreError: the head row is missing (deleted from the database), so the entry could not
+            be chained safely; nothing is appended and the caller's act is rolled back with it.
+    """
     head = session.execute(
         select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if head is None:
+        raise StoreError(
+            "the audit log's head row is missing (the audit_head table has been altered), so "
+            "nothing can be logged and the request was refused; run 'threadline audit verify' "
+            "and restore the case store from a backup"
+        )
     row = AuditEntryRow(
         seq=head.seq + 1,
         at=format_instant(at),
@@ -106,7 +118,14 @@ class ChainProblem:
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    """The outcome of verifying the chain."""
+    """The outcome of verifying the chain.
+
+    Attributes:
+        entries: how many entries the log holds.
+        head_seq: the sequence number the head row records (0 if the head row is missing).
+        head_hash: the hash the head row records (empty if the head row is missing).
+        problems: every place the chain does not verify, in order.
+    """
 
     entries: int
     head_seq: int
@@ -128,7 +147,11 @@ def entries(session: Session, *, case_id: str | None = None) -> Iterator[AuditEn
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Recompute the whole chain and compare it with the head."""
+    """Recompute the whole chain and compare it with the head.
+
+    A missing head row is reported as a problem (the report's ``head_seq`` is then 0 and its
+    ``head_hash`` empty), not raised: verification exists to describe a damaged log.
+    """
     problems: list[ChainProblem] = []
     expected_seq = 1
     prev = GENESIS
@@ -155,7 +178,16 @@ def verify_chain(session: Session) -> ChainReport:
         prev = row.hash
         expected_seq = row.seq + 1
         last_seq, last_hash = row.seq, row.hash
-    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one()
+    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1)).scalar_one_or_none()
+    if head is None:
+        problems.append(
+            ChainProblem(
+                last_seq,
+                f"the head row is missing (the audit_head table has been altered); the log ends "
+                f"at {last_seq}, but whether entries were removed from the end cannot be told",
+            )
+        )
+        return ChainReport(count, 0, "", tuple(problems))
     if head.seq != last_seq or head.hash != last_hash:
         problems.append(
             ChainProblem(
