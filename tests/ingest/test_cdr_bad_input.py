@@ -205,8 +205,12 @@ def test_malformed_rows_are_errors_with_their_raw_text(
         (Severity.ERROR, "row=6", long),
     ]
     assert all("11 columns" in i.message for i in malformed)
-    # Every other row is ingested, with its own row number.
-    assert result.counts == {"calls": 5, "source_rows": 5}
+    assert all("full text is kept in the source rows" in i.message for i in malformed)
+    # Every other row is ingested, with its own row number; the malformed ones are kept raw.
+    assert result.counts == {"calls": 5, "source_rows": 7}
+    kept = {r["locator"]: json.loads(r["raw"]) for r in result.rows("source_rows")}
+    assert kept["row=3"] == {"(malformed record)": short}
+    assert kept["row=6"] == {"(malformed record)": long}
     assert result.locators("calls") == ["row=2", "row=4", "row=5", "row=7", "row=8"]
     assert [c["start_original"] for c in result.rows("calls")] == [
         "01/06/2026 09:00:00",

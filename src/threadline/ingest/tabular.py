@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from defusedxml.common import DefusedXmlException
 
-from threadline.errors import HostileInput, IngestError
+from threadline.errors import HostileInput, IngestError, ThreadlineError
 
 #: Rows per XLSX chunk; CSV chunks follow pyarrow's block size.
 XLSX_CHUNK_ROWS = 50_000
@@ -358,6 +358,14 @@ def _cell_text(value: object) -> tuple[str, bool]:
 
 
 def _open_sheet(path: Path, layout: TabularLayout):  # type: ignore[no-untyped-def]
+    """Open the workbook read-only and return it with the sheet the layout names (else the
+    first worksheet).
+
+    Raises:
+        HostileInput: the workbook's XML is unsafe.
+        IngestError: the workbook cannot be read (any error openpyxl raises on a broken
+            workbook is reported so, naming the file), has no worksheet, or lacks the sheet.
+    """
     import openpyxl  # deferred: only XLSX ingest pays for it
 
     check_zip_container(path)
@@ -365,8 +373,16 @@ def _open_sheet(path: Path, layout: TabularLayout):  # type: ignore[no-untyped-d
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except DefusedXmlException as exc:
         raise HostileInput(f"unsafe XML refused: {exc}", path=path.name) from exc
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise IngestError(f"the workbook cannot be read: {exc}", path=path.name) from exc
+    except Exception as exc:  # a broken workbook fails in openpyxl in many ways
+        raise IngestError(
+            f"the workbook cannot be read: {type(exc).__name__}: {exc}", path=path.name
+        ) from exc
+    if not workbook.worksheets:
+        workbook.close()
+        raise IngestError(
+            "the workbook has no worksheet (it may be damaged, or hold only charts)",
+            path=path.name,
+        )
     if layout.sheet is None:
         return workbook, workbook.worksheets[0]
     if layout.sheet not in workbook.sheetnames:
@@ -379,13 +395,35 @@ def _open_sheet(path: Path, layout: TabularLayout):  # type: ignore[no-untyped-d
 
 
 def _sheet_rows(path: Path, sheet: Any) -> Iterator[tuple[int, tuple[object, ...]]]:
-    """The sheet's rows numbered from 1; XML errors met while streaming become ingest errors."""
+    """The sheet's rows numbered from 1.
+
+    Whatever goes wrong while openpyxl streams the sheet (malformed XML, a shared-string index
+    out of range, a cell it cannot convert) becomes an :class:`IngestError` naming the file and
+    the row it was reading, the one after the last row it returned, never a bare traceback.
+    Only errors raised by the reading itself are caught: the caller's own code runs outside
+    this generator.
+
+    Raises:
+        HostileInput: unsafe XML met while streaming.
+        IngestError: the sheet cannot be read at ``row=N``.
+    """
+    number = 0
     try:
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        for values in sheet.iter_rows(values_only=True):
+            number += 1
+            yield number, values
+    except ThreadlineError:
+        raise
     except DefusedXmlException as exc:
-        raise HostileInput(f"unsafe XML refused: {exc}", path=path.name) from exc
-    except (ValueError, KeyError, SyntaxError) as exc:  # ElementTree's ParseError is a SyntaxError
-        raise IngestError(f"the sheet cannot be read: {exc}", path=path.name) from exc
+        raise HostileInput(
+            f"unsafe XML refused: {exc}", path=path.name, locator=f"row={number + 1}"
+        ) from exc
+    except Exception as exc:
+        raise IngestError(
+            f"the sheet cannot be read: {type(exc).__name__}: {exc}",
+            path=path.name,
+            locator=f"row={number + 1}",
+        ) from exc
 
 
 def _xlsx_header(path: Path, layout: TabularLayout) -> list[str]:

@@ -1,23 +1,65 @@
 """The demo case: generate Operation Cedar, register its exhibits and ingest them.
 
 Running it again is safe: an existing case and identical exhibits are reused and ingest is
-idempotent. ``scale`` builds a separate, larger case (``OP-CEDAR-S<rows>``) for benchmarks.
+idempotent. An existing case that is not the demo's (another name, or exhibits the demo did not
+register) is refused, never filled with fictional data. ``scale`` builds a separate, larger case
+(``OP-CEDAR-S<rows>``) for benchmarks.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from threadline.errors import Conflict
 from threadline.ingest.context import IngestOptions
 from threadline.scenario import generate_case
 from threadline.services import cases, exhibits, ingest
+from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
+from threadline.store.tables import ExhibitRow
 
 DEMO_SEED = 20261122
+
+
+def _refuse_foreign_case(ws: Workspace, reference: str, name: str, demo_refs: set[str]) -> None:
+    """Refuse to add the fictional exhibits to an existing case that is not the demo's.
+
+    A real case may happen to have the demo's reference (``OP-CEDAR``); adding invented call
+    data to it would mix fiction into evidence. The existing case is taken to be the demo's only
+    if it has the demo case's name and every exhibit in it has one of the demo's references.
+
+    Raises:
+        Conflict: the case's name differs, or it holds an exhibit the demo did not register.
+    """
+    with ws.session() as session:
+        case = find_case(session, reference)
+        case_name = case.name
+        held = session.execute(
+            select(ExhibitRow.reference)
+            .where(ExhibitRow.case_id == case.id)
+            .order_by(ExhibitRow.reference)
+        ).scalars()
+        ours = {ref.upper() for ref in demo_refs}
+        foreign = [ref for ref in held if ref.upper() not in ours]
+    if case_name != name:
+        raise Conflict(
+            f"case {reference} exists and is not the demo case: it is called {case_name!r}, "
+            f"not {name!r}. The fictional demo exhibits will not be added to it; run the demo "
+            "in another workspace (--home DIR)"
+        )
+    if foreign:
+        shown = ", ".join(foreign[:5])
+        if len(foreign) > 5:
+            shown += f" and {len(foreign) - 5} more"
+        raise Conflict(
+            f"case {reference} exists and holds exhibits the demo did not register ({shown}). "
+            "The fictional demo exhibits will not be added to it; run the demo in another "
+            "workspace (--home DIR)"
+        )
 
 
 def build_demo(
@@ -31,14 +73,17 @@ def build_demo(
     source.mkdir(parents=True, exist_ok=True)
     truth = generate_case(source, seed=DEMO_SEED, scale=scale)
     reference = truth.case.reference if scale is None else f"{truth.case.reference}-S{scale}"
-    with contextlib.suppress(Conflict):  # the demo case exists already: reuse it
+    name = truth.case.name if scale is None else f"{truth.case.name} (scale {scale:,})"
+    try:
         cases.create_case(
             ws,
             reference,
-            truth.case.name if scale is None else f"{truth.case.name} (scale {scale:,})",
+            name,
             marking=truth.case.marking,
             offences=tuple(truth.case.offences),
         )
+    except Conflict:  # a case with this reference exists: reuse it only if it is the demo's
+        _refuse_foreign_case(ws, reference, name, {item.reference for item in truth.exhibits})
     existing = {e.reference: e for e in exhibits.list_exhibits(ws, reference)}
     summary_exhibits = []
     done_rows = 0

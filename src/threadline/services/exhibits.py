@@ -11,20 +11,30 @@ file, sorted by path, each line ending in a newline. Symbolic links inside a fol
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import shutil
 import stat
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
-from threadline.errors import ConfigError, Conflict, HostileInput, IntegrityError, NotFound
+from threadline.errors import (
+    ConfigError,
+    Conflict,
+    HostileInput,
+    IntegrityError,
+    NotFound,
+    StoreError,
+)
 from threadline.model.audit import AuditOperation
 from threadline.model.ids import make_id
 from threadline.model.marking import parse_marking
@@ -217,14 +227,15 @@ def folder_manifest_hash(lines: list[tuple[str, str]]) -> str:
 
 
 def _preserve(source: Path, target_dir: Path) -> tuple[str, int, str]:
-    """Copy ``source`` into ``target_dir`` hashing as it goes; returns (sha256, size, kind)."""
-    target_dir.mkdir(parents=True)
+    """Copy ``source`` into the existing folder ``target_dir`` hashing as it goes; returns
+    (sha256, size, kind)."""
     if source.is_file():
         sha, size = _copy_hashing(source, target_dir / source.name)
         return sha, size, "file"
     entries: list[tuple[str, str]] = []
     total = 0
     root = target_dir / source.name
+    root.mkdir()
     for path in _folder_files(source):
         rel = path.relative_to(source)
         dest = root / rel
@@ -235,13 +246,57 @@ def _preserve(source: Path, target_dir: Path) -> tuple[str, int, str]:
     return folder_manifest_hash(entries), total, "folder"
 
 
-def _make_read_only(path: Path) -> None:
-    targets = [path] if path.is_file() else [*sorted(path.rglob("*"), reverse=True), path]
-    for item in targets:
-        mode = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
-        if item.is_dir():
-            mode |= stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
-        item.chmod(mode)
+_READ_ONLY_FILE = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+_READ_ONLY_DIR = _READ_ONLY_FILE | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+
+
+def _make_read_only(folder: Path) -> None:
+    """Take write permission away from ``folder`` and everything in it, the folder itself last.
+
+    The exhibit's own folder is included, so nothing can be added to, renamed in or removed
+    from the preserved tree without first changing its permissions (ACPO principle 1).
+    """
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            item = Path(root, name)
+            if not item.is_symlink():
+                item.chmod(_READ_ONLY_FILE)
+        for name in dirs:
+            item = Path(root, name)
+            if not item.is_symlink():
+                item.chmod(_READ_ONLY_DIR)
+    folder.chmod(_READ_ONLY_DIR)
+
+
+def _make_writable(folder: Path) -> None:
+    """Give the owner write (and search) permission on ``folder`` and everything in it.
+
+    Folders are changed before they are listed, so a tree left read-only (or unsearchable) by
+    an interrupted registration can still be walked and removed. Symbolic links are not
+    followed.
+    """
+    folder.chmod(folder.stat().st_mode | stat.S_IRWXU)
+    for root, dirs, files in os.walk(folder, topdown=True):
+        for name in dirs:
+            item = Path(root, name)
+            if not item.is_symlink():
+                item.chmod(item.lstat().st_mode | stat.S_IRWXU)
+        for name in files:
+            item = Path(root, name)
+            if not item.is_symlink():
+                item.chmod(item.lstat().st_mode | stat.S_IWUSR)
+
+
+def _remove_tree(folder: Path) -> None:
+    """Remove a folder this registration created (or one the case store has no exhibit for),
+    restoring write permission first; a folder that is already gone is not an error."""
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if folder.is_dir() and not folder.is_symlink():
+        _make_writable(folder)
+        shutil.rmtree(folder)
+    else:
+        folder.unlink()
 
 
 def hash_preserved(path: Path) -> str:
@@ -281,11 +336,20 @@ def add_exhibit(
 ) -> ExhibitInfo:
     """Register ``source`` (a file or folder) as an exhibit of the case.
 
+    The source path is resolved first, so ``.``, ``..`` or a symbolic link is preserved under
+    the real name of what it points at. The copy is made outside any case-store transaction (it
+    can take minutes), in a staging folder of this call's own. The exhibit's folder
+    ``exhibits/<case>/<exhibit>`` is put in place only inside the transaction that records the
+    exhibit, after its row is written, so a concurrent registration of the same reference can
+    never have its preserved copy replaced or removed. The whole preserved tree, the exhibit's
+    folder included, is then made read-only.
+
     Raises:
         NotFound: no such case, or ``source`` does not exist.
         ConfigError: bad reference, empty producer or description, bad marking.
         Conflict: the case already has an exhibit with this reference.
         HostileInput: a folder holds symbolic links.
+        StoreError: a folder left by an unfinished registration cannot be removed.
     """
     reference = reference.strip()
     if not _REFERENCE.match(reference):
@@ -295,11 +359,14 @@ def add_exhibit(
         )
     if not producer.strip() or not description.strip():
         raise ConfigError("an exhibit needs a producer and a description")
-    source = source.expanduser()
+    given = source
+    source = source.expanduser().resolve()
     if not source.exists():
-        raise NotFound(f"{source}: no such file or folder")
+        raise NotFound(f"{given}: no such file or folder")
     if not (source.is_file() or source.is_dir()):
-        raise ConfigError(f"{source}: not a regular file or folder")
+        raise ConfigError(f"{given}: not a regular file or folder")
+    if not source.name:
+        raise ConfigError(f"{given}: the root folder cannot be registered as an exhibit")
     if comms is not None and comms.target_number:
         number = normalise_phone(comms.target_number)
         comms = CommsData(**{**asdict(comms), "target_number": number.e164 or comms.target_number})
@@ -312,20 +379,21 @@ def add_exhibit(
         _refuse_duplicate(session, case, reference)
         case_id = case.id
     exhibit_id = make_id("exhibit", case_id, reference.upper())
-    final_dir = ws.exhibits_dir / case_id / exhibit_id
-    staging = final_dir.with_name(exhibit_id + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    if final_dir.exists():
-        # left by a registration that did not complete: the case store has no such exhibit
-        _make_writable(final_dir)
-        shutil.rmtree(final_dir)
+    case_dir = ws.exhibits_dir / case_id
+    final_dir = case_dir / exhibit_id
+    case_dir.mkdir(parents=True, exist_ok=True)
+    # a name of this call's own: a concurrent registration never shares (or sweeps) it
+    staging = Path(tempfile.mkdtemp(prefix=f"{exhibit_id}.", suffix=".partial", dir=case_dir))
+    placed = False
     try:
         sha, size, kind = _preserve(source, staging)
-        os.replace(staging, final_dir)
-        _make_read_only(final_dir / source.name)
+        # read-only before it is put in place: the transaction below only renames the folder
+        _make_read_only(staging)
         with ws.session() as session:
             case = find_case(session, case_reference)
             _refuse_duplicate(session, case, reference)
+            if session.get(ExhibitRow, exhibit_id) is not None:
+                raise Conflict(f"case {case.reference} already has exhibit {exhibit_id}")
             now = ws.clock()
             row = ExhibitRow(
                 id=exhibit_id,
@@ -345,7 +413,28 @@ def add_exhibit(
                 comms_data=comms.to_json() if comms else None,
             )
             session.add(row)
-            session.flush()  # the exhibit row must exist before its continuity entry
+            try:
+                # Writing the row claims the exhibit id: a registration of the same reference
+                # committed meanwhile makes this fail; one still in progress makes it wait.
+                session.flush()
+            except SqlIntegrityError as exc:
+                raise Conflict(
+                    f"case {case.reference} already has an exhibit {reference!r}; exhibit "
+                    "references are unique within a case"
+                ) from exc
+            if final_dir.exists() or final_dir.is_symlink():
+                # No exhibit has this id (checked above, and the row just written holds the
+                # claim): the folder was left by a registration that did not complete.
+                try:
+                    _remove_tree(final_dir)
+                except OSError as exc:
+                    raise StoreError(
+                        f"{final_dir}: a folder left by an unfinished registration of "
+                        f"{reference} cannot be removed ({exc.strerror or exc}); remove it and "
+                        "register again"
+                    ) from exc
+            os.replace(staging, final_dir)  # same parent: a read-only folder may be renamed
+            placed = True
             session.add(
                 ContinuityRow(
                     exhibit_id=exhibit_id,
@@ -367,16 +456,14 @@ def add_exhibit(
             session.flush()
             return exhibit_info(session, case, row)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if final_dir.exists():
-            _make_writable(final_dir)
-            shutil.rmtree(final_dir, ignore_errors=True)
+        # best effort: a failure to tidy up must not hide why the registration failed
+        with contextlib.suppress(OSError):
+            _remove_tree(staging)
+        if placed:
+            # the folder this call put in place: its transaction did not commit
+            with contextlib.suppress(OSError):
+                _remove_tree(final_dir)
         raise
-
-
-def _make_writable(folder: Path) -> None:
-    for item in [folder, *folder.rglob("*")]:
-        item.chmod(item.stat().st_mode | stat.S_IWUSR | stat.S_IXUSR)
 
 
 def _refuse_duplicate(session: Session, case: CaseRow, reference: str) -> None:
@@ -426,24 +513,30 @@ def show_exhibit(
 
 
 def verify_exhibit(ws: Workspace, case_reference: str, reference: str) -> VerifyResult:
-    """Re-hash the preserved copy and record the result in the continuity record."""
+    """Re-hash the preserved copy and record the result in the continuity record.
+
+    The copy may be many gigabytes, so it is hashed between two short transactions (one reads
+    where it is and what it should hash to, the other records the result), never while the case
+    store's write lock is held.
+    """
     with ws.session() as session:
-        case = find_case(session, case_reference)
-        row = find_exhibit(session, case, reference)
-        path = preserved_path(ws, row)
-        actual = hash_preserved(path) if path.exists() else "(missing)"
-        result = VerifyResult(row.reference, row.sha256, actual)
+        row = find_exhibit(session, find_case(session, case_reference), reference)
+        path, expected = preserved_path(ws, row), row.sha256
+        exhibit_id, registered_reference = row.id, row.reference
+    actual = hash_preserved(path) if path.exists() else "(missing)"
+    result = VerifyResult(registered_reference, expected, actual)
+    with ws.session() as session:
         session.add(
             ContinuityRow(
-                exhibit_id=row.id,
+                exhibit_id=exhibit_id,
                 at=ws.clock(),
                 actor=ws.user,
                 action="verified" if result.ok else "verification failed",
                 detail=f"SHA-256 {actual}"
-                + ("" if result.ok else f" does not match the registered {row.sha256}"),
+                + ("" if result.ok else f" does not match the registered {expected}"),
             )
         )
-        return result
+    return result
 
 
 def require_intact(ws: Workspace, case_reference: str, reference: str) -> Path:

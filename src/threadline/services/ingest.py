@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from threadline.errors import ConfigError, NotFound, StoreError, ThreadlineError
+from threadline.errors import ConfigError, StoreError, ThreadlineError
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
 from threadline.ingest.contract import Confidence, Parser
 from threadline.ingest.issue import IngestIssue, Severity
@@ -47,6 +47,7 @@ from threadline.store.tables import (
     EvidenceFileRow,
     IngestIssueRow,
     IngestRunRow,
+    text_for_store,
 )
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -119,7 +120,7 @@ def ingest_exhibit(
     """
     options = options or IngestOptions()
     if options.mapping is not None and not options.mapping.is_file():
-        raise NotFound(f"{options.mapping}: no such mapping file")
+        raise ConfigError(f"{options.mapping}: no such mapping file (or it is a folder)")
     with ws.session() as session:
         case = find_case(session, case_reference)
         row = find_exhibit(session, case, exhibit_reference)
@@ -149,7 +150,10 @@ def _ingest_locked(
         comms = CommsData.from_json(row.comms_data)
     # detection reads the file: outside any case-store transaction
     chosen = choose_parser(ws, kind, reference, original_name, parser, path)
-    mapping_hash = sha256_file(options.mapping) if options.mapping is not None else None
+    try:
+        mapping_hash = sha256_file(options.mapping) if options.mapping is not None else None
+    except OSError as exc:
+        raise ConfigError(f"{options.mapping}: cannot read the mapping file: {exc}") from exc
     parameters = {
         "profile": options.profile,
         "mapping_sha256": mapping_hash,
@@ -245,7 +249,11 @@ def _ingest_locked(
             session.execute(
                 update(IngestRunRow)
                 .where(IngestRunRow.id == run_id)
-                .values(status="failed", finished_at=ws.clock(), error=str(exc) or repr(exc))
+                .values(
+                    status="failed",
+                    finished_at=ws.clock(),
+                    error=text_for_store(str(exc) or repr(exc)),
+                )
             )
         raise
     ws.evidence.sweep(case_id, exhibit_id, keep={run_id})
@@ -335,9 +343,9 @@ def _issue_row(run_id: str, issue: IngestIssue) -> IngestIssueRow:
         run_id=run_id,
         severity=issue.severity.value,
         code=issue.code,
-        message=issue.message,
-        locator=issue.locator,
-        value=issue.value,
+        message=text_for_store(issue.message) or "",
+        locator=text_for_store(issue.locator),
+        value=text_for_store(issue.value),
         count=issue.count,
     )
 

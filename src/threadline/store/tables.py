@@ -23,6 +23,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: How a NUL character is written in the case store: PostgreSQL refuses NUL in text columns.
+NUL_ESCAPE = "\\x00"
+
+
+def text_for_store(value: str | None) -> str | None:
+    """Return ``value`` with every NUL character replaced by the visible escape ``\\x00``.
+
+    PostgreSQL refuses NUL (``\\x00``) in text, so one NUL in an issue's value or message (read
+    from a hostile or corrupt exhibit) would make the whole ingest's final transaction fail. The
+    escape keeps the character visible to the person reading the issue instead of dropping it;
+    SQLite stores the same text, so both backends hold the same value. ``None`` stays ``None``.
+    """
+    if value is None or "\x00" not in value:
+        return value
+    return value.replace("\x00", NUL_ESCAPE)
+
 
 class Base(DeclarativeBase):
     """Declarative base of the case store."""
@@ -40,10 +56,10 @@ class CaseRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     reference: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Text)
     marking: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(Text)
 
 
 class CaseOffenceRow(Base):
@@ -64,17 +80,17 @@ class ExhibitRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     reference: Mapped[str] = mapped_column(String(64))
-    producer: Mapped[str] = mapped_column(String(200))
+    producer: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text)
     date_produced: Mapped[datetime | None]
     kind: Mapped[str] = mapped_column(String(16))  # file or folder
-    original_name: Mapped[str] = mapped_column(String(500))
-    stored_path: Mapped[str] = mapped_column(String(1000))
+    original_name: Mapped[str] = mapped_column(Text)
+    stored_path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     marking: Mapped[str] = mapped_column(String(32))
     registered_at: Mapped[datetime]
-    registered_by: Mapped[str] = mapped_column(String(100))
+    registered_by: Mapped[str] = mapped_column(Text)
     comms_data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
@@ -86,7 +102,7 @@ class ContinuityRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     exhibit_id: Mapped[str] = mapped_column(ForeignKey("exhibits.id"), index=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text)
 
@@ -104,7 +120,7 @@ class IngestRunRow(Base):
     status: Mapped[str] = mapped_column(String(16))  # running, complete, failed, superseded
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    started_by: Mapped[str] = mapped_column(String(100))
+    started_by: Mapped[str] = mapped_column(Text)
     row_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
@@ -117,7 +133,7 @@ class EvidenceFileRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("ingest_runs.id"), index=True)
     table_name: Mapped[str] = mapped_column(String(64))
-    path: Mapped[str] = mapped_column(String(1000))
+    path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int] = mapped_column(BigInteger)
 
@@ -132,7 +148,7 @@ class IngestIssueRow(Base):
     severity: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
-    locator: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    locator: Mapped[str | None] = mapped_column(Text, nullable=True)
     value: Mapped[str | None] = mapped_column(Text, nullable=True)
     count: Mapped[int] = mapped_column(BigInteger)
 
@@ -146,12 +162,12 @@ class AuditEntryRow(Base):
     # ISO-8601 UTC text, not a DateTime: the exact characters are hashed, and databases differ in
     # how they hand time zones back.
     at: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(Text)
     operation: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     object_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    object_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    object_id: Mapped[str | None] = mapped_column(Text, nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     justification: Mapped[str | None] = mapped_column(Text, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -12,10 +12,15 @@ Requirements: 21–24 (time basis, UTC with originals, the canonical CDR schema,
 
 from __future__ import annotations
 
+import json
+from collections import deque
 from pathlib import Path
 from typing import ClassVar
 
+import pyarrow as pa
+
 from threadline.errors import ConfigError, IngestError, NoMatchingProfile, NotThisFormat
+from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
@@ -35,7 +40,15 @@ from threadline.ingest.tabular import (
     read_chunks,
     read_header,
 )
+from threadline.model.evidence_schema import SOURCE_ROWS
+from threadline.model.ids import row_id
 from threadline.model.time_basis import parse_time_basis
+
+#: The key under which a malformed record's full text is kept in ``source_rows.raw``: the record
+#: has no columns to name, so it is one JSON object with this single key.
+MALFORMED_KEY = "(malformed record)"
+#: Characters of a malformed record shown in its issue; the full text is in ``source_rows``.
+ISSUE_TEXT_LIMIT = 2000
 
 MAPPING_HELP = (
     "Pass --profile NAME to choose a profile, or write a mapping file for this layout and pass "
@@ -137,7 +150,23 @@ class CdrUkParser:
         return winners[0]
 
     def parse(self, path: Path, ctx: ParseContext) -> None:
-        """Normalise the CDR file into calls, messages, data sessions and raw source rows."""
+        """Normalise the CDR file into calls, messages, data sessions and raw source rows.
+
+        A malformed record (not as many columns as the header) is not normalised: it becomes a
+        ``row.malformed`` issue showing its first characters, and its full text goes to
+        ``source_rows`` under the key ``(malformed record)`` with its row's locator and row id,
+        so nothing read from the exhibit is lost however many there are.
+
+        Raises:
+            ConfigError: the ``--mapping`` file does not exist, is not a file or is invalid; no
+                time basis is declared.
+        """
+        mapping = ctx.options.mapping
+        if mapping is not None and not mapping.is_file():
+            raise ConfigError(
+                f"{mapping}: the mapping file does not exist or is not a file; pass the path of "
+                "a mapping YAML file (see docs/cdr-mapping.md)"
+            )
         profile = self.choose_profile(path, ctx)
         layout = layout_of(profile)
         if (path.suffix.lower() == ".xlsx") != (profile.format == "xlsx"):
@@ -156,18 +185,28 @@ class CdrUkParser:
         ctx.detected.update({"profile": profile.name, "time_basis": basis.name})
         transform = CdrTransform(profile=profile, headers=headers, basis=basis, ctx=ctx)
 
+        # Filled on the reader's prefetch thread, emptied on this one (deque appends and pops
+        # are thread-safe): a sink is written from one thread only.
+        malformed_records: deque[tuple[str, str]] = deque()
+        malformed_seen = 0
+
         def malformed(row: int, text: str) -> None:
+            nonlocal malformed_seen
             locator = f"row={row}" if row > 0 else None
             if not text.strip(profile.delimiter + " \t\r\n"):
                 ctx.issue(Severity.INFO, "row.blank", "blank row", locator=locator)
                 return
+            malformed_seen += 1
+            # a record whose number the reader cannot tell (not expected from the single-
+            # threaded readers) is placed by its order among the malformed records instead
+            malformed_records.append((locator or f"malformed={malformed_seen}", text))
             ctx.issue(
                 Severity.ERROR,
                 "row.malformed",
                 f"the record does not have the {len(headers)} columns of the header; it is not "
-                "ingested and its raw text is kept in this issue",
+                "ingested and its full text is kept in the source rows",
                 locator=locator,
-                value=text[:2000],
+                value=text[:ISSUE_TEXT_LIMIT],
             )
 
         def formula(row: int, text: str) -> None:
@@ -184,13 +223,37 @@ class CdrUkParser:
             chunks = read_chunks(path, layout, len(headers), malformed, formula)
             for chunk in prefetched(chunks):
                 transform.process(chunk)
+                self._emit_malformed(malformed_records, ctx)  # memory stays bounded
                 done += chunk.batch.num_rows
                 ctx.progress(done, None)
+            self._emit_malformed(malformed_records, ctx)
             transform.finish()
         finally:
             transform.close()
         if done == 0:
             ctx.issue(Severity.WARNING, "file.no_rows", "the file has a header but no data rows")
+
+    @staticmethod
+    def _emit_malformed(records: deque[tuple[str, str]], ctx: ParseContext) -> None:
+        """Send the malformed records collected so far, (locator, text) pairs, to
+        ``source_rows`` in full: the record's text (the issue shows only its start) as a JSON
+        object with the single key :data:`MALFORMED_KEY`, under the record's own row id."""
+        batch: list[tuple[str, str]] = []
+        while records:
+            batch.append(records.popleft())
+        if not batch:
+            return
+        exhibit_id = ctx.exhibit.exhibit_id
+        table = pa.table(
+            {
+                "row_id": [row_id(exhibit_id, locator) for locator, _ in batch],
+                "exhibit_id": [exhibit_id] * len(batch),
+                "locator": [locator for locator, _ in batch],
+                "parser": [ctx.parser_ref] * len(batch),
+                "raw": [json.dumps({MALFORMED_KEY: text}, ensure_ascii=False) for _, text in batch],
+            }
+        )
+        ctx.emit(SOURCE_ROWS.name, conform(SOURCE_ROWS, table))
 
     @staticmethod
     def _check_headers(path: Path, profile: Profile, headers: list[str], ctx: ParseContext) -> None:

@@ -10,15 +10,25 @@ before, in the same format, and passes it with ``--mapping FILE``. The format is
 
 from __future__ import annotations
 
+import codecs
 import functools
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from threadline.errors import ConfigError
+from threadline.ingest.sql import connect_offline, sql_literal
 
 CanonicalField = Literal[
     "record_type",
@@ -58,12 +68,47 @@ class RecordType(_Strict):
     message_type: Literal["sms", "mms"] | None = None
 
 
+@functools.lru_cache(maxsize=256)
+def _strptime_problem(fmt: str) -> str | None:
+    """Why DuckDB cannot use ``fmt`` to read the times of a CDR, or None if it can.
+
+    The times are parsed by DuckDB's ``try_strptime`` (see ``transform.py``), so the format is
+    tried there, the same way, when the mapping is loaded: a mistake is then reported against
+    the mapping file's key instead of failing in the middle of an ingest. A format with ``%z``
+    or ``%Z`` is refused too: DuckDB would then read the offset written in each time and return
+    UTC instants, and the profile's time basis would be applied a second time.
+    """
+    con = connect_offline()
+    try:
+        kind = con.execute(
+            f"SELECT typeof(try_strptime('2026-01-01', {sql_literal(fmt)}))"
+        ).fetchone()
+    except duckdb.Error as exc:
+        return f"{fmt!r} is not a strptime format DuckDB can read: {exc}"
+    finally:
+        con.close()
+    if kind is not None and kind[0] != "TIMESTAMP":
+        return (
+            f"{fmt!r} reads a UTC offset or zone name (%z or %Z), which is not supported: the "
+            "offset would be applied twice. Leave it out of the format and declare it as the "
+            "time basis instead (time_basis: 'UTC+01:00', an IANA zone or europe-london)"
+        )
+    return None
+
+
 class TimeFormats(_Strict):
     """strptime formats (``%d/%m/%Y %H:%M:%S``) for start and end; split date and time columns
     are joined with one space before parsing."""
 
     start: str
     end: str | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        if value is not None and (problem := _strptime_problem(value)):
+            raise ValueError(problem)
+        return value
 
 
 class Profile(_Strict):
@@ -95,6 +140,33 @@ class Profile(_Strict):
     cell_mnc: str | None = Field(default=None, pattern=r"^\d{2,3}$")
     record_types: list[RecordType]
     ignore: list[str] = Field(default_factory=list)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        # a mistake here would otherwise surface as a LookupError deep inside the CSV reader
+        try:
+            codec = codecs.lookup(value)
+        except LookupError:
+            codec = None
+        # codecs that are not text encodings (base64, rot13, zlib) cannot decode a CSV either
+        if codec is None or not getattr(codec, "_is_text_encoding", True):
+            raise ValueError(
+                f"{value!r} is not a text encoding Python knows: use a codec name such as utf-8, "
+                "utf-8-sig, cp1252 or utf-16"
+            )
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _usable_delimiter(cls, value: str) -> str:
+        # a letter or digit would split values, a quote would end quoting, a line break a record
+        if value.isalnum() or value in "\"'\r\n":
+            raise ValueError(
+                f"{value!r} cannot be a delimiter: it may not be a letter, a digit, a quote or "
+                "a line break"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Profile:
@@ -155,13 +227,17 @@ def load_profile_file(path: Path) -> Profile:
     """Load and validate a user's mapping file.
 
     Raises:
-        ConfigError: the file cannot be read, is not YAML, or breaks the mapping format (the
-            message names the file and each offending key).
+        ConfigError: the file cannot be read, is not UTF-8 or not YAML, or breaks the mapping
+            format (the message names the file and each offending key).
     """
     try:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the mapping file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: the mapping file is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        ) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
