@@ -29,6 +29,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def remove_tree(folder: Path) -> None:
+    """Delete a benchmark workspace, whose preserved exhibits are read-only by design."""
+    if not folder.exists():
+        return
+    for item in [folder, *folder.rglob("*")]:
+        if not item.is_symlink():
+            item.chmod(item.stat().st_mode | 0o700)
+    shutil.rmtree(folder)
+
+
 def generate(rows: int, out: Path) -> Path:
     """Generate the scaled demo case once (reused if already there)."""
     from threadline.scenario import generate_case
@@ -90,7 +100,7 @@ def phase_threadline(folder: Path, work: Path, jobs: int = 1) -> dict[str, float
     from threadline.services.workspace import open_workspace
     from threadline.settings import Settings
 
-    shutil.rmtree(work, ignore_errors=True)
+    remove_tree(work)
     ws = open_workspace(Settings(home=work, user="benchmark"))
     cases.create_case(ws, "OP-BENCH", "Benchmark")
     items = _cdr_exhibits(folder)
@@ -131,7 +141,7 @@ def phase_duckdb(folder: Path, work: Path) -> dict[str, float]:
 
     from threadline.ingest.parsers.cdr_uk.profile import builtin_profile
 
-    shutil.rmtree(work, ignore_errors=True)
+    remove_tree(work)
     work.mkdir(parents=True)
     con = duckdb.connect(config={"threads": 2})
     rows = 0
