@@ -226,3 +226,27 @@ def test_rows_outside_authorised_window_are_flagged(workspace: Workspace, tmp_pa
     assert "comms.unrecorded" not in {i.code for i in found}
     roles = query.run_sql(workspace, "OP-CEDAR", "SELECT DISTINCT target_role FROM calls")
     assert roles.to_pylist() == [{"target_role": "a"}]
+
+
+def test_failure_while_recording_a_run_leaves_nothing_visible(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threadline.services import ingest as ingest_module
+
+    _case(workspace)
+    exhibits.add_exhibit(
+        workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D"
+    )
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full while recording")
+
+    monkeypatch.setattr(ingest_module, "_complete", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1")
+    assert not [p for p in workspace.evidence.root.rglob("*") if p.suffix == ".parquet"]
+    assert query.run_sql(workspace, "OP-CEDAR", "SELECT count(*) AS n FROM calls").to_pylist() == [
+        {"n": 0}
+    ]
+    monkeypatch.undo()
+    assert ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1").row_counts["calls"] == 3
