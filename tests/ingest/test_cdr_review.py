@@ -101,3 +101,22 @@ def test_target_other_without_a_direction_leaves_the_parties_unassigned(
         750,
     ]
     assert [i.locator for i in parsed.issues_with("duration.unparsed")] == ["row=4"]
+
+
+def test_a_blank_part_of_a_combined_record_type_matches_nothing(
+    tmp_path: Path, parse_file: Callable[..., Parsed]
+) -> None:
+    mapping = tmp_path / "network-e.yaml"
+    mapping.write_text(MAPPING_E, encoding="utf-8")
+    path = tmp_path / "e.csv"
+    path.write_text(
+        HEADER_E
+        + "CALL,OUT,07700900123,07700900456,2026-06-01 10:00:00,0:01:05\n"
+        + ",OUT,07700900123,07700900456,2026-06-01 10:05:00,0:01:05\n"
+        + "CALL,,07700900123,07700900456,2026-06-01 10:10:00,0:01:05\n",
+        encoding="utf-8",
+    )
+    parsed = parse_file(path, mapping=mapping)
+    assert parsed.locators("calls") == ["row=2"]
+    unknown = parsed.issues_with("record_type.unknown")
+    assert sorted((i.value, i.locator) for i in unknown) == [(" OUT", "row=3"), ("CALL ", "row=4")]

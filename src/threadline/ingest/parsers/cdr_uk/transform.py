@@ -171,8 +171,14 @@ class CdrTransform:
         if not headers:
             return pa.nulls(batch.num_rows, pa.string())
         parts = [pc.utf8_trim_whitespace(self._column(batch, h)) for h in headers]
-        joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, " ")
-        joined = pc.utf8_trim_whitespace(joined)
+        if len(parts) == 1:
+            joined = parts[0]
+        else:
+            # not trimmed again: a blank part stays visible (" MO" is not "MO "), so a row
+            # missing one of its type columns matches no record type instead of a wrong one
+            joined = pc.binary_join_element_wise(*parts, " ")
+            blank = pc.equal(pc.utf8_trim_whitespace(joined), "")
+            joined = pc.if_else(blank, "", joined)
         return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
 
     def _time_text(
