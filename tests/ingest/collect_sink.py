@@ -72,3 +72,40 @@ class Parsed:
 
     def issues_with(self, code: str) -> list[IngestIssue]:
         return [i for i in self.issues if i.code == code]
+
+
+IssueKey = tuple[str, str, str | None, str | None]
+
+
+def run_parser(
+    parser: Any, path: Any, *, exhibit_id: str, reference: str
+) -> tuple[ParseContext, CollectSink]:
+    """Run ``parser`` on ``path`` with no stores; returns its context and what it emitted."""
+    from threadline.ingest.context import ExhibitFacts, IngestOptions
+
+    sink = CollectSink()
+    ctx = ParseContext(
+        exhibit=ExhibitFacts(exhibit_id=exhibit_id, reference=reference),
+        parser_ref=parser.info.ref,
+        options=IngestOptions(),
+        sink=sink,
+    )
+    parser.parse(path, ctx)
+    return ctx, sink
+
+
+def issue_keys(ctx: ParseContext) -> list[IssueKey]:
+    """Issues as (severity, code, locator, value), sorted by row then code (file-wide first)."""
+    keys = [(i.severity.value, i.code, i.locator, i.value) for i in ctx.all_issues()]
+
+    def order(key: IssueKey) -> tuple[int, str]:
+        locator = key[2] or ""
+        number = int(locator.split("=")[1]) if locator.startswith("row=") else 0
+        return number, key[1]
+
+    return sorted(keys, key=order)
+
+
+def by_locator(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows keyed by their locator."""
+    return {row["locator"]: row for row in rows}

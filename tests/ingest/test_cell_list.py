@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import pytest
-from collect_sink import CollectSink
+from collect_sink import CollectSink, by_locator, issue_keys, run_parser
 
 from threadline.errors import IngestError, NotThisFormat
-from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
+from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, SourceProbe
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers import cell_list
@@ -34,35 +33,9 @@ HEADER = (
     "Technology"
 )
 
-IssueKey = tuple[str, str, str | None, str | None]
-
 
 def parse(path: Path) -> tuple[ParseContext, CollectSink]:
-    sink = CollectSink()
-    ctx = ParseContext(
-        exhibit=ExhibitFacts(exhibit_id=EXHIBIT, reference="JB/1"),
-        parser_ref=PARSER_REF,
-        options=IngestOptions(),
-        sink=sink,
-    )
-    CellListParser().parse(path, ctx)
-    return ctx, sink
-
-
-def issue_keys(ctx: ParseContext) -> list[IssueKey]:
-    """Issues as (severity, code, locator, value), sorted by row then code."""
-    keys = [(i.severity.value, i.code, i.locator, i.value) for i in ctx.all_issues()]
-
-    def order(key: IssueKey) -> tuple[int, str]:
-        locator = key[2] or ""
-        number = int(locator.split("=")[1]) if locator.startswith("row=") else 0
-        return number, key[1]
-
-    return sorted(keys, key=order)
-
-
-def by_locator(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {row["locator"]: row for row in rows}
+    return run_parser(CellListParser(), path, exhibit_id=EXHIBIT, reference="JB/1")
 
 
 def metres_apart(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

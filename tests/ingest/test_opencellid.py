@@ -15,13 +15,12 @@ import json
 import zlib
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
-from collect_sink import CollectSink
+from collect_sink import CollectSink, by_locator, issue_keys, run_parser
 
 from threadline.errors import IngestError, NotThisFormat
-from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
+from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, SourceProbe
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.opencellid import CROWD_SOURCED_NOTICE, OpenCellIdParser
@@ -41,35 +40,9 @@ EXHIBIT = "EX-1"
 PARSER_REF = "opencellid@1.0.0"
 NOTICE = (Severity.INFO.value, "position.crowd_sourced", None, None)
 
-IssueKey = tuple[str, str, str | None, str | None]
-
 
 def parse(path: Path) -> tuple[ParseContext, CollectSink]:
-    sink = CollectSink()
-    ctx = ParseContext(
-        exhibit=ExhibitFacts(exhibit_id=EXHIBIT, reference="JB/2"),
-        parser_ref=PARSER_REF,
-        options=IngestOptions(),
-        sink=sink,
-    )
-    OpenCellIdParser().parse(path, ctx)
-    return ctx, sink
-
-
-def issue_keys(ctx: ParseContext) -> list[IssueKey]:
-    """Issues as (severity, code, locator, value), sorted by row then code (file-wide first)."""
-    keys = [(i.severity.value, i.code, i.locator, i.value) for i in ctx.all_issues()]
-
-    def order(key: IssueKey) -> tuple[int, str]:
-        locator = key[2] or ""
-        number = int(locator.split("=")[1]) if locator.startswith("row=") else 0
-        return number, key[1]
-
-    return sorted(keys, key=order)
-
-
-def by_locator(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {row["locator"]: row for row in rows}
+    return run_parser(OpenCellIdParser(), path, exhibit_id=EXHIBIT, reference="JB/2")
 
 
 def probe(path: Path, head: bytes | None = None) -> SourceProbe:
