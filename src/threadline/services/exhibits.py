@@ -41,6 +41,7 @@ from threadline.model.marking import parse_marking
 from threadline.model.phone import normalise_phone
 from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
+from threadline.store.evidence_store import sha256_file
 from threadline.store.tables import CaseRow, ContinuityRow, ExhibitRow
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.]{0,63}$")
@@ -302,18 +303,11 @@ def _remove_tree(folder: Path) -> None:
 def hash_preserved(path: Path) -> str:
     """Re-hash a preserved exhibit (file, or folder by manifest)."""
     if path.is_file():
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            while block := handle.read(_COPY_CHUNK):
-                digest.update(block)
-        return digest.hexdigest()
-    lines = []
-    for item in _folder_files(path):
-        digest = hashlib.sha256()
-        with item.open("rb") as handle:
-            while block := handle.read(_COPY_CHUNK):
-                digest.update(block)
-        lines.append((item.relative_to(path).as_posix(), digest.hexdigest()))
+        return sha256_file(path, _COPY_CHUNK)
+    lines = [
+        (item.relative_to(path).as_posix(), sha256_file(item, _COPY_CHUNK))
+        for item in _folder_files(path)
+    ]
     return folder_manifest_hash(lines)
 
 

@@ -69,6 +69,26 @@ class _Tally:
             self.first_row = first_row
 
 
+def _first_rows(
+    values: pa.Array | pa.ChunkedArray, rows: pa.Array | pa.ChunkedArray
+) -> list[tuple[str, int, int]]:
+    """(value, occurrences, first row number) for each distinct value."""
+    grouped = (
+        pa.table({"v": values, "rn": rows})
+        .group_by("v")
+        .aggregate([("rn", "count"), ("rn", "min")])
+    )
+    return [
+        (str(value), int(count), int(first))
+        for value, count, first in zip(
+            grouped.column("v").to_pylist(),
+            grouped.column("rn_count").to_pylist(),
+            grouped.column("rn_min").to_pylist(),
+            strict=True,
+        )
+    ]
+
+
 def _phone(raw: str) -> Normalised:
     number = normalise_phone(raw)
     problem: tuple[str, Severity, str] | None = None
@@ -234,21 +254,20 @@ class CdrTransform:
         self, values: pa.Array, rows: pa.Array, bad: pa.Array, cache: dict[str, Normalised]
     ) -> None:
         mask = pc.is_in(values, value_set=bad)
-        hits = pa.table({"v": values, "rn": rows}).filter(mask)
-        grouped = hits.group_by("v").aggregate([("rn", "count"), ("rn", "min")])
-        for value, count, first in zip(
-            grouped.column("v").to_pylist(),
-            grouped.column("rn_count").to_pylist(),
-            grouped.column("rn_min").to_pylist(),
-            strict=True,
-        ):
+        for value, count, first in _first_rows(values.filter(mask), rows.filter(mask)):
             problem = cache[value][1]
             if problem is None:  # pragma: no cover - only problem values are tallied
                 continue
             code, severity, message = problem
-            key = (code, value)
-            self._value_tallies.setdefault(key, _Tally()).add(int(count), int(first))
-            self._value_meta[key] = (severity, message)
+            self._tally(code, value, severity, message, count, first)
+
+    def _tally(
+        self, code: str, value: str, severity: Severity, message: str, count: int, first: int
+    ) -> None:
+        """Add occurrences of a problem value to the file's tallies."""
+        key = (code, value)
+        self._value_tallies.setdefault(key, _Tally()).add(count, first)
+        self._value_meta[key] = (severity, message)
 
     def _cells(self, values: pa.Array, rows: pa.Array) -> pa.Array:
         def normalise(raw: str) -> Normalised:
@@ -673,20 +692,8 @@ class CdrTransform:
         severity: Severity,
         message: str,
     ) -> None:
-        grouped = (
-            pa.table({"v": values, "rn": rows})
-            .group_by("v")
-            .aggregate([("rn", "count"), ("rn", "min")])
-        )
-        for value, count, first in zip(
-            grouped.column("v").to_pylist(),
-            grouped.column("rn_count").to_pylist(),
-            grouped.column("rn_min").to_pylist(),
-            strict=True,
-        ):
-            key = (code, value)
-            self._value_tallies.setdefault(key, _Tally()).add(int(count), int(first))
-            self._value_meta[key] = (severity, message)
+        for value, count, first in _first_rows(values, rows):
+            self._tally(code, value, severity, message, count, first)
 
     def _format_for(self, prefix: str) -> str:
         fmt = self.profile.formats.start if prefix == "start" else self.profile.formats.end
