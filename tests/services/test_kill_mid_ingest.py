@@ -34,7 +34,10 @@ CHILD = textwrap.dedent(
 
     def tick(done, total):
         if done and not marker.exists():
-            marker.write_text(str(done))
+            # written whole, then renamed: the parent never reads a half-written marker
+            partial = marker.with_suffix(".tmp")
+            partial.write_text(str(done))
+            partial.replace(marker)
 
     ingest.ingest_exhibit(ws, "OP-CEDAR", "JB/1", on_progress=tick)
     """
