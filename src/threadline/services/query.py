@@ -44,6 +44,18 @@ def evidence_files(session: Session, case: CaseRow) -> dict[str, list[str]]:
     return out
 
 
+def exhibit_references(session: Session, case: CaseRow) -> dict[str, str]:
+    """Exhibit id to exhibit reference, for every exhibit of the case.
+
+    Evidence rows carry the exhibit's id (no personal data, stable); people read its reference
+    (``JB/1``), so every view of rows translates one to the other here.
+    """
+    rows = session.execute(
+        select(ExhibitRow.id, ExhibitRow.reference).where(ExhibitRow.case_id == case.id)
+    ).all()
+    return {str(exhibit_id): str(reference) for exhibit_id, reference in rows}
+
+
 def run_sql(
     ws: Workspace, case_reference: str, sql: str, *, justification: str | None = None
 ) -> pa.Table:

@@ -1,0 +1,1 @@
+"""The web application: FastAPI app factory, pages and JSON API (design.md §4)."""
