@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session
 
 from threadline.errors import ConfigError, Conflict, NotFound
+from threadline.model.access import Membership
 from threadline.model.audit import AuditOperation
 from threadline.model.ids import make_id
 from threadline.model.marking import DEFAULT_MARKING, parse_marking
 from threadline.model.offence import load_offence_catalogue
 from threadline.services.workspace import Workspace
-from threadline.store.tables import CaseOffenceRow, CaseRow, ExhibitRow
+from threadline.store.tables import CaseMemberRow, CaseOffenceRow, CaseRow, ExhibitRow
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.]{0,63}$")
 
@@ -40,7 +41,8 @@ class CaseInfo:
         return asdict(self)
 
 
-def _info(session: Session, row: CaseRow) -> CaseInfo:
+def case_info(session: Session, row: CaseRow) -> CaseInfo:
+    """The case as shown to a user."""
     offences = tuple(
         session.execute(
             select(CaseOffenceRow.code)
@@ -84,8 +86,10 @@ def create_case(
     *,
     marking: str | None = None,
     offences: tuple[str, ...] = (),
+    owner_id: str | None = None,
 ) -> CaseInfo:
-    """Create a case.
+    """Create a case; ``owner_id`` (a signed-in creator) becomes its owner in the same
+    transaction, so a case made on the web is never without someone who can manage it.
 
     Raises:
         ConfigError: bad reference, marking or offence tag.
@@ -125,6 +129,16 @@ def create_case(
             session.add(row)
             session.flush()  # the case row must exist before rows that refer to it
             session.add_all(CaseOffenceRow(case_id=case_id, code=code) for code in codes)
+            if owner_id is not None:
+                session.add(
+                    CaseMemberRow(
+                        case_id=case_id,
+                        user_id=owner_id,
+                        membership=Membership.OWNER.value,
+                        added_at=ws.clock(),
+                        added_by=ws.user,
+                    )
+                )
             ws.audit(
                 session,
                 AuditOperation.COLLECTION,
@@ -135,7 +149,7 @@ def create_case(
                 detail={"reference": reference, "marking": chosen.value, "offences": codes},
             )
             session.flush()
-            return _info(session, row)
+            return case_info(session, row)
     except SqlIntegrityError as exc:
         raise Conflict(f"a case with reference {reference!r} already exists") from exc
 
@@ -144,7 +158,7 @@ def list_cases(ws: Workspace) -> list[CaseInfo]:
     """Every case, by reference."""
     with ws.session() as session:
         rows = session.execute(select(CaseRow).order_by(CaseRow.reference)).scalars().all()
-        return [_info(session, row) for row in rows]
+        return [case_info(session, row) for row in rows]
 
 
 def show_case(ws: Workspace, reference: str, *, justification: str | None = None) -> CaseInfo:
@@ -160,4 +174,4 @@ def show_case(ws: Workspace, reference: str, *, justification: str | None = None
             object_id=row.id,
             justification=justification,
         )
-        return _info(session, row)
+        return case_info(session, row)

@@ -39,6 +39,7 @@ from threadline.model.audit import AuditOperation
 from threadline.model.ids import make_id
 from threadline.services.cases import find_case
 from threadline.services.exhibits import CommsData, find_exhibit, require_intact
+from threadline.services.ingest_progress import ProgressRecorder, estimate_rows
 from threadline.services.workspace import Workspace, open_workspace
 from threadline.settings import Settings
 from threadline.store.evidence_store import WrittenFile, sha256_file
@@ -212,7 +213,8 @@ def _ingest_locked(
         parser_ref=chosen.info.ref,
         options=options,
         sink=writer,
-        on_progress=on_progress,
+        # written to the run row as it goes, so the web page can follow it from another process
+        on_progress=ProgressRecorder(ws, run_id, estimate_rows(path), on_progress),
     )
     if "calls" in chosen.info.tables and (comms is None or not comms.authorisation):
         ctx.issue(
@@ -297,6 +299,8 @@ def _complete(
     run.status = "complete"
     run.finished_at = ws.clock()
     run.row_counts = dict(ctx.row_counts)
+    run.rows_done = ctx.row_counts.get("source_rows", sum(ctx.row_counts.values()))
+    run.progress_at = run.finished_at
     run.parameters = {**parameters, **ctx.detected}
     session.add_all(
         EvidenceFileRow(

@@ -10,7 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -41,11 +41,16 @@ class Workspace:
     evidence: EvidenceStore
     registry: Registry
     clock: Callable[[], datetime] = field(default=utc_now)
+    actor: str | None = None
 
     @property
     def user(self) -> str:
-        """The audited identity."""
-        return self.settings.user
+        """The audited identity: the signed-in user, else the operating-system user."""
+        return self.actor if self.actor is not None else self.settings.user
+
+    def acting_as(self, username: str) -> Workspace:
+        """The same stores, acting (and audited) as a signed-in user of the web application."""
+        return replace(self, actor=username)
 
     @property
     def exhibits_dir(self) -> Path:

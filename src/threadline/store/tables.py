@@ -123,6 +123,10 @@ class IngestRunRow(Base):
     started_by: Mapped[str] = mapped_column(Text)
     row_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # live progress, so that a watcher in another process (the web page) can follow the run
+    rows_done: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    rows_expected: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    progress_at: Mapped[datetime | None]
 
 
 class EvidenceFileRow(Base):
@@ -183,3 +187,47 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserRow(Base):
+    """A person who signs in to the web application (design.md §5)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(32))
+    # Argon2id encoded hash (parameters and salt inside); never the password
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(Text)
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class CaseMemberRow(Base):
+    """A user's membership of a case: need-to-know (requirement 64)."""
+
+    __tablename__ = "case_members"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    membership: Mapped[str] = mapped_column(String(16))  # owner or member
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(Text)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser session. The cookie holds a random token; only its hash is kept."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
