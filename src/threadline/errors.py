@@ -1,13 +1,15 @@
 """Threadline's exceptions: one root, a small tree, structured fields.
 
 Every error Threadline raises on purpose derives from :class:`ThreadlineError`, so each entry point
-(the CLI, later the web application) converts errors in one place::
+(the CLI, the web application) converts errors in one place::
 
     ThreadlineError
      ├─ ConfigError          settings, mapping files or profiles are wrong
      ├─ NotFound             a case, exhibit or other object does not exist
      ├─ Conflict             the object already exists (duplicate exhibit reference, case reference)
      ├─ PermissionDenied     the user may not do this (missing justification, refused marking)
+ │   ├─ NotSignedIn      the web request carries no live session
+ │   └─ CsrfRefused      a state-changing web request lacks its session's CSRF token
      ├─ IntegrityError       an exhibit's bytes no longer match its registered hash
      ├─ AuditChainBroken     the audit log's hash chain does not verify
      ├─ StoreError           a store could not be read or written
@@ -53,6 +55,14 @@ class PermissionDenied(ThreadlineError):
     """Raised when the action is refused by policy (justification missing, marking refused)."""
 
     exit_code = 5
+
+
+class NotSignedIn(PermissionDenied):
+    """Raised when a web request needs a signed-in user and has none (or the session ended)."""
+
+
+class CsrfRefused(PermissionDenied):
+    """Raised when a state-changing web request does not carry its CSRF token."""
 
 
 class IntegrityError(ThreadlineError):

@@ -58,6 +58,27 @@ class Settings(BaseSettings):
     )
     """Whether this deployment may hold SECRET material (requirement 10)."""
 
+    max_upload_bytes: int = Field(
+        default=20 * 1024**3,
+        description="Largest exhibit the web application accepts as an upload, in bytes "
+        "(default 20 GiB); bigger files are registered from the server's import folder.",
+    )
+    """Largest upload the web application accepts (bytes)."""
+
+    import_folder: Path | None = Field(
+        default=None,
+        description="Folder on the server whose files web users may register as exhibits "
+        "without uploading them; unset, registering server paths is turned off.",
+    )
+    """The only folder server-side paths may be registered from (web application)."""
+
+    secure_cookies: bool = Field(
+        default=False,
+        description="Send the sign-in cookie only over HTTPS: set when the web application is "
+        "served over TLS (directly or behind a proxy).",
+    )
+    """Whether the session cookie is marked Secure (HTTPS deployments)."""
+
     def resolved_database_url(self) -> str:
         """The case store URL, defaulting to the SQLite file in the workspace."""
         if self.database_url:

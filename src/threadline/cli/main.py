@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -36,7 +36,9 @@ from sqlalchemy.exc import OperationalError
 
 from threadline.errors import ConfigError, StoreError, ThreadlineError
 from threadline.ingest.context import IngestOptions
-from threadline.model.time_basis import LONDON, TimeBasis, TimeStatus, resolve_local
+from threadline.model.access import Membership, Role
+from threadline.model.time_basis import uk_instant
+from threadline.services import access as access_service
 from threadline.services import audit as audit_service
 from threadline.services import cases as case_service
 from threadline.services import demo as demo_service
@@ -44,6 +46,7 @@ from threadline.services import exhibits as exhibit_service
 from threadline.services import ingest as ingest_service
 from threadline.services import profiles as profile_service
 from threadline.services import query as query_service
+from threadline.services import users as user_service
 from threadline.services.workspace import Workspace, open_workspace
 from threadline.settings import Settings
 
@@ -63,6 +66,10 @@ app.add_typer(case_app, name="case")
 app.add_typer(exhibit_app, name="exhibit")
 app.add_typer(audit_app, name="audit")
 app.add_typer(profiles_app, name="profiles")
+user_app = typer.Typer(help="Users of the web application.", no_args_is_help=True)
+member_app = typer.Typer(help="Who may work on a case (web application).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+case_app.add_typer(member_app, name="member")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 HomeOpt = Annotated[
@@ -84,8 +91,6 @@ EXIT_DEFECT = 70
 
 #: Exit status when the database refuses work: the same as a :class:`StoreError`.
 EXIT_STORE = StoreError.exit_code
-
-_UK_LOCAL = TimeBasis("Europe/London", LONDON)
 
 
 def _settings(home: Path | None) -> Settings:
@@ -129,45 +134,8 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
 
 def _instant(text: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
-    """Read an ISO date or date-time given on the command line as an instant in UTC.
-
-    A date alone is a whole day of UK local time: its start, or with ``end_of_day`` its last
-    microsecond, so ``--authorised-to 2026-11-15`` covers every event on the 15th. A date-time
-    without an offset is UK local time too (GMT or BST as the date requires), as investigators
-    and authorisations write it; ``Z`` or an offset such as ``+01:00`` is honoured as given.
-
-    Raises:
-        ConfigError: the text is not an ISO date or date-time, or names a UK local time that
-            occurs twice (clocks going back) or never (clocks going forward).
-    """
-    if text is None:
-        return None
-    cleaned = text.strip()
-    try:
-        day = date.fromisoformat(cleaned)
-    except ValueError:
-        day = None
-    if day is not None:
-        local = datetime.combine(day, time.max if end_of_day else time.min)
-    else:
-        try:
-            moment = datetime.fromisoformat(cleaned)
-        except ValueError as exc:
-            raise ConfigError(
-                f"{option}: {text!r} is not an ISO date or date-time (e.g. 2026-06-01 or "
-                "2026-06-01T14:30, UK local time, or 2026-06-01T13:30Z)"
-            ) from exc
-        if moment.tzinfo is not None:
-            return moment.astimezone(UTC)
-        local = moment
-    resolved = resolve_local(local, _UK_LOCAL)
-    if resolved.utc is None:
-        happens = "twice" if resolved.status is TimeStatus.AMBIGUOUS else "never"
-        raise ConfigError(
-            f"{option}: {text!r} happens {happens} in UK local time (the clocks change then); "
-            "give an offset, e.g. +01:00 for BST or Z for GMT"
-        )
-    return resolved.utc
+    """An instant given on the command line (see :func:`uk_instant`); ``None`` stays ``None``."""
+    return None if text is None else uk_instant(text, option, end_of_day=end_of_day)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -664,6 +632,201 @@ def profiles_show(
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# users and case membership (the web application's; the command line itself is single-user)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name, lower case (e.g. jbloggs).")],
+    name: Annotated[str, typer.Option("--name", help="Name as shown, e.g. 'DC Jo Bloggs'.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="administrator, supervisor, investigator, analyst, researcher or partner_reader.",
+        ),
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a user (asks for the password twice unless --password-stdin)."""
+    chosen = user_service.parse_role(role)
+    password = _read_password(password_stdin)
+    with workspace(home) as ws:
+        info = user_service.add_user(
+            ws, username, display_name=name, role=chosen, password=password
+        )
+    emit(info.to_dict(), as_json, lambda: say(out, f"Added {info.username} ({info.role})"))
+
+
+@user_app.command("list")
+def user_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List users (never their passwords)."""
+    with workspace(home) as ws:
+        found = user_service.list_users(ws)
+    emit(
+        [u.to_dict() for u in found],
+        as_json,
+        lambda: _table(
+            "Users",
+            ["Username", "Name", "Role", "State", "Last sign-in"],
+            [
+                [
+                    u.username,
+                    u.display_name,
+                    u.role,
+                    "disabled" if u.disabled else "locked" if u.locked else "active",
+                    u.last_sign_in_at or "",
+                ]
+                for u in found
+            ],
+        ),
+    )
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="The user.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Disable a user: they cannot sign in, and their sessions end at once."""
+    with workspace(home) as ws:
+        info = user_service.set_disabled(ws, username, True)
+    emit(info.to_dict(), as_json, lambda: say(out, f"Disabled {info.username}"))
+
+
+@user_app.command("enable")
+def user_enable(
+    username: Annotated[str, typer.Argument(help="The user.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Enable a disabled user again (also clears a lock-out)."""
+    with workspace(home) as ws:
+        info = user_service.set_disabled(ws, username, False)
+    emit(info.to_dict(), as_json, lambda: say(out, f"Enabled {info.username}"))
+
+
+@user_app.command("password")
+def user_password(
+    username: Annotated[str, typer.Argument(help="The user.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Set a user's password (ends their sessions and clears a lock-out)."""
+    password = _read_password(password_stdin)
+    with workspace(home) as ws:
+        user_service.set_password(ws, username, password)
+    say(out, f"Password set for {username}")
+
+
+@member_app.command("add")
+def member_add(
+    username: Annotated[str, typer.Argument(help="The user.")],
+    case: CaseOpt,
+    owner: Annotated[bool, typer.Option("--owner", help="Make them an owner.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a user a member (or owner) of a case."""
+    with workspace(home) as ws:
+        info = access_service.set_member(
+            ws, case, username, Membership.OWNER if owner else Membership.MEMBER
+        )
+    emit(
+        info.to_dict(),
+        as_json,
+        lambda: say(out, f"{info.username} is now {info.membership} of {case}"),
+    )
+
+
+@member_app.command("list")
+def member_list(case: CaseOpt, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List a case's members."""
+    with workspace(home) as ws:
+        found = access_service.list_members(ws, case)
+    emit(
+        [m.to_dict() for m in found],
+        as_json,
+        lambda: _table(
+            f"Members of {case}",
+            ["Username", "Name", "Role", "Membership"],
+            [[m.username, m.display_name, m.role, m.membership] for m in found],
+        ),
+    )
+
+
+@member_app.command("remove")
+def member_remove(
+    username: Annotated[str, typer.Argument(help="The user.")],
+    case: CaseOpt,
+    home: HomeOpt = None,
+) -> None:
+    """Remove a user from a case."""
+    with workspace(home) as ws:
+        access_service.remove_member(ws, case, username)
+    say(out, f"Removed {username} from {case}")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    home: HomeOpt = None,
+) -> None:
+    """Run the web application (stop it with Ctrl+C).
+
+    On first run, when there are no users, an administrator 'admin' is created and its
+    password printed once.
+    """
+    import os
+
+    import uvicorn
+
+    settings = _settings(home)
+    with workspace(home) as ws:
+        if user_service.count_users(ws) == 0:
+            password = user_service.generate_password()
+            user_service.add_user(
+                ws,
+                "admin",
+                display_name="Administrator",
+                role=Role.ADMINISTRATOR,
+                password=password,
+            )
+            say(out, ("First run: ", "bold"), f"administrator 'admin', password {password}")
+            say(out, "Sign in and add users under Users; change this password with")
+            say(out, "  threadline user password admin")
+    os.environ["THREADLINE_HOME"] = str(settings.home)
+    say(out, f"Threadline is running at http://{host}:{port}/  (Ctrl+C stops it)")
+    # the web layer is loaded by name: the command line and the web application are
+    # separate entry points over the services, neither importing the other
+    uvicorn.run(
+        "threadline.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
 @app.command("demo")
 def demo(
     scale: Annotated[
@@ -699,6 +862,10 @@ def demo(
             f"Try: threadline sql --case {summary['case']} "
             '"SELECT direction, count(*) FROM calls GROUP BY 1"',
         )
+        say(out, "Web sign-ins (fictional, this workspace only):")
+        for entry in summary["sign_ins"]:
+            say(out, f"  {entry['username']} / {entry['password']}  ({entry['role']})")
+        say(out, "Run the web application: threadline serve")
         say(out, (str(summary["marking"]), "bold"))
 
     emit(summary, as_json, render)

@@ -31,7 +31,7 @@ import functools
 import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from enum import StrEnum
 from typing import Final
 
@@ -372,3 +372,52 @@ def local_segments(basis: TimeBasis, first_year: int, last_year: int) -> tuple[L
         segments.append(LocalSegment(at + max(before, after), after, after, TimeStatus.EXACT))
     # a pure function of immutable inputs, so its result is memoised and returned as a tuple
     return tuple(segments)
+
+
+#: UK local time (GMT/BST), the basis dates and times typed by people are read in.
+UK_LOCAL = TimeBasis("Europe/London", LONDON)
+
+
+def uk_instant(text: str, option: str, *, end_of_day: bool = False) -> datetime:
+    """Read an ISO date or date-time a person typed (command line, web form) as a UTC instant.
+
+    A date alone is a whole day of UK local time: its start, or with ``end_of_day`` its last
+    microsecond, so ``--authorised-to 2026-11-15`` covers every event on the 15th. A date-time
+    without an offset is UK local time too (GMT or BST as the date requires), as investigators
+    and authorisations write it; ``Z`` or an offset such as ``+01:00`` is honoured as given.
+
+    Args:
+        text: what was typed.
+        option: the option or field it was typed into, named in an error.
+        end_of_day: a date alone means its last microsecond rather than its first.
+
+    Raises:
+        ConfigError: the text is not an ISO date or date-time, or names a UK local time that
+            occurs twice (clocks going back) or never (clocks going forward).
+    """
+    cleaned = text.strip()
+    try:
+        day = date.fromisoformat(cleaned)
+    except ValueError:
+        day = None
+    if day is not None:
+        local = datetime.combine(day, time.max if end_of_day else time.min)
+    else:
+        try:
+            moment = datetime.fromisoformat(cleaned)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{option}: {text!r} is not an ISO date or date-time (e.g. 2026-06-01 or "
+                "2026-06-01T14:30, UK local time, or 2026-06-01T13:30Z)"
+            ) from exc
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+        local = moment
+    resolved = resolve_local(local, UK_LOCAL)
+    if resolved.utc is None:
+        happens = "twice" if resolved.status is TimeStatus.AMBIGUOUS else "never"
+        raise ConfigError(
+            f"{option}: {text!r} happens {happens} in UK local time (the clocks change then); "
+            "give an offset, e.g. +01:00 for BST or Z for GMT"
+        )
+    return resolved.utc

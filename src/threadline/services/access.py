@@ -72,17 +72,17 @@ def require(user: SignedInUser, action: Action) -> None:
         raise PermissionDenied(decision.reason)
 
 
-def authorise(ws: Workspace, user: SignedInUser, action: Action, case_reference: str) -> CaseAccess:
-    """Grant ``user`` the case-scoped ``action`` on a case, or refuse.
+def authorise(ws: Workspace, user: SignedInUser, action: Action, case_id: str) -> CaseAccess:
+    """Grant ``user`` the case-scoped ``action`` on the case with id ``case_id``, or refuse.
+
+    Web addresses name a case by its id (a hash), not its reference, which may hold a '/'.
 
     Raises:
         PermissionDenied: not a member (the same refusal whether or not the case exists), or
             the role does not allow the action.
     """
     with ws.session() as session:
-        row = session.execute(
-            select(CaseRow).where(func.upper(CaseRow.reference) == case_reference.strip().upper())
-        ).scalar_one_or_none()
+        row = session.get(CaseRow, case_id) if len(case_id) == 32 else None
         membership = _membership(session, row.id, user.id) if row is not None else None
         decision = decide(user.role, action, membership)
         if not decision.allowed or row is None or membership is None:

@@ -16,13 +16,35 @@ from sqlalchemy import select
 
 from threadline.errors import Conflict
 from threadline.ingest.context import IngestOptions
+from threadline.model.access import Membership, Role
 from threadline.scenario import generate_case
-from threadline.services import cases, exhibits, ingest
+from threadline.services import access, cases, exhibits, ingest, search, users
 from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
 from threadline.store.tables import ExhibitRow
 
 DEMO_SEED = 20261122
+
+#: The demo's web sign-ins: fictional people for a fictional case, printed by ``threadline demo``.
+#: They exist only in a workspace the demo builds (``scripts/start`` uses its own folder).
+DEMO_USERS = (
+    ("demo", "DC Dana Demo", Role.INVESTIGATOR, "cedar-demo-2026", Membership.OWNER),
+    ("analyst", "Alex Analyst", Role.ANALYST, "cedar-analyst-2026", Membership.MEMBER),
+    ("admin", "Demo Administrator", Role.ADMINISTRATOR, "cedar-admin-2026", None),
+)
+
+
+def _demo_users(ws: Workspace, reference: str) -> list[dict[str, str]]:
+    """Create the demo's users if missing and make the investigators members of the case."""
+    existing = {u.username for u in users.list_users(ws)}
+    shown = []
+    for username, name, role, password, membership in DEMO_USERS:
+        if username not in existing:
+            users.add_user(ws, username, display_name=name, role=role, password=password)
+        if membership is not None:
+            access.set_member(ws, reference, username, membership)
+        shown.append({"username": username, "password": password, "role": role.value})
+    return shown
 
 
 def _refuse_foreign_case(ws: Workspace, reference: str, name: str, demo_refs: set[str]) -> None:
@@ -136,8 +158,12 @@ def build_demo(
                 "issues": result.issues,
             }
         )
+    sign_ins = _demo_users(ws, reference)
+    index = search.build_search_index(ws, reference)
     return {
         "case": reference,
+        "sign_ins": sign_ins,
+        "search_index_rows": index.rows,
         "name": truth.case.name,
         "marking": truth.case.marking,
         "exhibits": summary_exhibits,

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
-from threadline.store.tables import ExhibitRow, IngestRunRow
+from threadline.store.tables import ExhibitRow, IngestIssueRow, IngestRunRow
 
 # seconds between progress writes: often enough for a progress bar, rarely enough to cost nothing
 _WRITE_EVERY = 1.0
@@ -99,6 +99,7 @@ class ExhibitProgress:
         seconds_left: estimated time to finish, when a total is known.
         started_at, finished_at: ISO-8601 UTC.
         error: why a failed or interrupted run stopped.
+        issues: how many distinct ingest issues the exhibit's current complete run recorded.
     """
 
     exhibit: str
@@ -111,6 +112,7 @@ class ExhibitProgress:
     started_at: str | None
     finished_at: str | None
     error: str | None
+    issues: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
@@ -171,7 +173,21 @@ def exhibit_progress(ws: Workspace, case_reference: str) -> list[ExhibitProgress
             .order_by(IngestRunRow.started_at)
         ).scalars()
         latest: dict[str, IngestRunRow] = {}
+        complete: dict[str, str] = {}
         for run in runs:
             # a run superseded by a newer one is history; the newest run is the state
             latest[run.exhibit_id] = run
-        return [_progress(ref, eid, latest.get(eid)) for eid, ref in exhibits]
+            if run.status == "complete":
+                complete[run.exhibit_id] = run.id
+        counted = session.execute(
+            select(IngestIssueRow.run_id, func.count())
+            .where(IngestIssueRow.run_id.in_(list(complete.values())))
+            .group_by(IngestIssueRow.run_id)
+        ).all()
+        issue_counts = {str(run_id): int(n) for run_id, n in counted}
+        out = []
+        for eid, ref in exhibits:
+            found = _progress(ref, eid, latest.get(eid))
+            issues = int(issue_counts.get(complete.get(eid, ""), 0))
+            out.append(replace(found, issues=issues))
+        return out

@@ -12,6 +12,7 @@ personal data too: collection and alteration, requirement 12).
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import asdict, dataclass
@@ -40,8 +41,13 @@ MIN_PASSWORD_LENGTH = 12
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _HASHER = PasswordHasher()
-# verified against when the username is unknown, so that case costs the same time as a real one
-_DUMMY_HASH = _HASHER.hash("threadline-no-such-user-placeholder")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the username is unknown, so that case costs the same
+    time as a real one (made on first use, not at import)."""
+    return _HASHER.hash("threadline-no-such-user-placeholder")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +273,7 @@ def authenticate(ws: Workspace, username: str, password: str) -> SignedInUser:
             select(UserRow).where(UserRow.username == username.strip().lower())
         ).scalar_one_or_none()
         if row is None or row.disabled or _locked(row, now):
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
             raise refused
         if _verify(row.password_hash, password):
             if _HASHER.check_needs_rehash(row.password_hash):
