@@ -335,13 +335,6 @@ def test_a_partner_reader_who_is_not_a_member_sees_no_case(
     expect(page.get_by_role("link", name=DEMO_CASE, exact=True)).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: on a SQLite case store the case's 'Opened' time (and an exhibit's "
-    "'Registered' and continuity times) come back without a time zone, and the 'when' filter "
-    "(web/render.py utc_and_local) prints such a time raw, e.g. '2026-11-22 06:47:32.901362', "
-    "with no UTC and no GMT/BST label",
-)
 def test_case_page_gives_its_opening_time_in_utc_and_uk_local_time(
     page: Page, demo_server: DemoServer
 ) -> None:

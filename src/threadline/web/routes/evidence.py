@@ -1,0 +1,246 @@
+"""Search, opening a record, entity profiles and the timeline: pages and their API twins.
+
+Search is a POST (page and API alike) because what is searched for is usually a phone number or
+a name: personal data stays out of addresses, browser history and server logs. Entities are
+named in addresses by their id, a hash (design.md "Identity and provenance"). Every search,
+opened record, profile and timeline page is logged as a consultation by the services
+(requirement 15).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from threadline.model.access import Action
+from threadline.model.entity_keys import EVENT_TIMES
+from threadline.model.time_basis import uk_instant
+from threadline.services import exhibits, records, search
+from threadline.services.entities import entity_profile
+from threadline.services.timeline import timeline
+from threadline.web.deps import CaseContext, case_access
+from threadline.web.render import page
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["api"])
+
+Json = dict[str, Any]
+Reader = Annotated[CaseContext, Depends(case_access(Action.EVIDENCE_READ))]
+
+
+def _base(ctx: CaseContext, title: str) -> dict[str, Any]:
+    return {
+        "title": f"{ctx.case.reference} — {title}",
+        "case": ctx.case,
+        "marking": ctx.case.marking,
+        "can": ctx.can,
+        "justification_required": ctx.ws.settings.justification_required,
+    }
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/search")
+async def search_form(request: Request, ctx: Reader) -> Response:
+    """The search form."""
+    return page(request, "search.html", {**_base(ctx, "search"), "results": None, "q": ""})
+
+
+@router.post("/cases/{case_id}/search")
+async def search_page(
+    request: Request,
+    ctx: Reader,
+    q: Annotated[str, Form(max_length=500)],
+    table: Annotated[str, Form(max_length=40)] = "",
+    offset: Annotated[int, Form(ge=0)] = 0,
+    order: Annotated[str, Form(pattern="^(newest|oldest)$")] = "newest",
+    justification: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Search results, grouped by type; each hit opens its source row."""
+    results = search.search_case(
+        ctx.ws,
+        ctx.case.reference,
+        q,
+        table=table or None,
+        offset=offset,
+        newest_first=order == "newest",
+        justification=justification or None,
+    )
+    return page(
+        request,
+        "search.html",
+        {
+            **_base(ctx, "search"),
+            "results": results,
+            "q": q,
+            "order": order,
+            "justification": justification,
+        },
+    )
+
+
+class SearchRequest(BaseModel):
+    """A search of one case."""
+
+    q: str = Field(max_length=500, description="Numbers in any written form, IMEIs, names...")
+    table: str | None = Field(default=None, max_length=40)
+    offset: int = Field(default=0, ge=0)
+    limit: int = Field(default=50, ge=1, le=500)
+    newest_first: bool = True
+    justification: str | None = Field(default=None, max_length=2000)
+
+
+@api.post("/cases/{case_id}/search")
+async def api_search(body: SearchRequest, ctx: Reader) -> Json:
+    """Search the case (logged as a consultation of every row returned)."""
+    results = search.search_case(
+        ctx.ws,
+        ctx.case.reference,
+        body.q,
+        table=body.table,
+        offset=body.offset,
+        limit=body.limit,
+        newest_first=body.newest_first,
+        justification=body.justification,
+    )
+    return results.to_dict()
+
+
+# --- records ------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/records/{row_id}")
+async def record_page(request: Request, row_id: str, ctx: Reader) -> Response:
+    """One evidence row in full, with its exhibit, locator and the source record as read."""
+    view = records.open_record(ctx.ws, ctx.case.reference, row_id)
+    return page(request, "record.html", {**_base(ctx, "record"), "record": view})
+
+
+@api.get("/cases/{case_id}/records/{row_id}")
+async def api_record(row_id: str, ctx: Reader) -> Json:
+    """One evidence row (logged as a consultation)."""
+    return records.open_record(ctx.ws, ctx.case.reference, row_id).to_dict()
+
+
+# --- entities -----------------------------------------------------------------------------
+
+
+def _profile(ctx: CaseContext, entity_id: str, offset: int, limit: int) -> Any:
+    match = search.describe_entity(ctx.ws, ctx.case.reference, entity_id)
+    return entity_profile(
+        ctx.ws,
+        ctx.case.reference,
+        match.kind,
+        match.key,
+        events_limit=limit,
+        events_offset=offset,
+    )
+
+
+@router.get("/cases/{case_id}/entities/{entity_id}")
+async def entity_page(
+    request: Request,
+    entity_id: str,
+    ctx: Reader,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Everything known about one number, handset, SIM, vehicle or name across exhibits."""
+    profile = _profile(ctx, entity_id, offset, 100)
+    return page(request, "entity.html", {**_base(ctx, profile.label), "profile": profile})
+
+
+@api.get("/cases/{case_id}/entities/{entity_id}")
+async def api_entity(
+    entity_id: str,
+    ctx: Reader,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Json:
+    """An entity profile (logged as a consultation)."""
+    result: Json = _profile(ctx, entity_id, offset, limit).to_dict()
+    return result
+
+
+# --- timeline -----------------------------------------------------------------------------
+
+
+def _timeline(
+    ctx: CaseContext,
+    types: list[str] | None,
+    exhibit: list[str] | None,
+    entity: str | None,
+    start: str | None,
+    end: str | None,
+    after: str | None,
+    limit: int,
+) -> Any:
+    chosen = None
+    if entity:
+        match = search.describe_entity(ctx.ws, ctx.case.reference, entity)
+        chosen = (match.kind, match.key)
+    begin: datetime | None = uk_instant(start, "from") if start else None
+    finish: datetime | None = uk_instant(end, "to", end_of_day=True) if end else None
+    return timeline(
+        ctx.ws,
+        ctx.case.reference,
+        tables=types or None,
+        exhibits=exhibit or None,
+        entity=chosen,
+        start=begin,
+        end=finish,
+        limit=limit,
+        after=after or None,
+    )
+
+
+@router.get("/cases/{case_id}/timeline")
+async def timeline_page(
+    request: Request,
+    ctx: Reader,
+    type: Annotated[list[str] | None, Query(max_length=10)] = None,
+    exhibit: Annotated[list[str] | None, Query(max_length=200)] = None,
+    entity: Annotated[str | None, Query(max_length=32)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    after: Annotated[str | None, Query(max_length=300)] = None,
+) -> Response:
+    """The case's events in time order, filtered; times in UTC and UK local (GMT/BST)."""
+    result = _timeline(ctx, type, exhibit, entity, start, end, after, 200)
+    refs = [e.reference for e in exhibits.list_exhibits(ctx.ws, ctx.case.reference)]
+    return page(
+        request,
+        "timeline.html",
+        {
+            **_base(ctx, "timeline"),
+            "timeline": result,
+            "types": list(EVENT_TIMES),
+            "exhibit_refs": refs,
+            "chosen_types": type or [],
+            "chosen_exhibits": exhibit or [],
+            "entity": entity or "",
+            "start": start or "",
+            "end": end or "",
+            "query_params": request.query_params,
+        },
+    )
+
+
+@api.get("/cases/{case_id}/timeline")
+async def api_timeline(
+    ctx: Reader,
+    type: Annotated[list[str] | None, Query(max_length=10)] = None,
+    exhibit: Annotated[list[str] | None, Query(max_length=200)] = None,
+    entity: Annotated[str | None, Query(max_length=32)] = None,
+    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    after: Annotated[str | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Json:
+    """A page of the timeline; pass ``next_cursor`` back as ``after`` for the next."""
+    result: Json = _timeline(ctx, type, exhibit, entity, start, end, after, limit).to_dict()
+    return result
