@@ -334,6 +334,9 @@ def _open_index(ws: Workspace, evidence: _CaseEvidence) -> tuple[SearchIndex, bo
     path, _stats, built = ensure_index(
         _index_root(ws), evidence.case_id, evidence.fingerprint, ws.evidence, evidence.files
     )
+    if built:
+        # evidence ingested from the command line: bring the read copy up to date as well
+        ws.evidence.make_read_copy(evidence.files)
     return SearchIndex.open(path), built
 
 
@@ -341,8 +344,9 @@ def build_search_index(ws: Workspace, case_reference: str) -> IndexInfo:
     """Build the case's search index unless it is current; quick when it is.
 
     Call after ingest (and the demo) so the first search does not wait for the build; searching
-    builds it anyway when it is missing or stale. The index is derived from the evidence and
-    holds nothing new, so building it is not itself logged.
+    builds it anyway when it is missing or stale. The evidence store's read copy of the case is
+    made at the same time (:meth:`EvidenceStore.make_read_copy`). Both are derived from the
+    evidence and hold nothing new, so building them is not itself logged.
 
     Raises:
         NotFound: no such case.
@@ -352,6 +356,8 @@ def build_search_index(ws: Workspace, case_reference: str) -> IndexInfo:
     path, stats, built = ensure_index(
         _index_root(ws), evidence.case_id, evidence.fingerprint, ws.evidence, evidence.files
     )
+    # the evidence store's read copy serves the interactive pages (entity profiles) quickly
+    ws.evidence.make_read_copy(evidence.files)
     return IndexInfo(
         case=evidence.reference,
         fingerprint=evidence.fingerprint,

@@ -14,6 +14,13 @@ Queries run in an in-memory DuckDB whose views name the canonical tables over ex
 of the case's complete runs; file access is then limited to those files, the configuration locked,
 and only SELECT statements are accepted, so user SQL cannot read another case's evidence, a run
 still being written, or any other file, and cannot write anything.
+
+A case's whole evidence may also be kept as one *read copy*, a DuckDB database under
+``_readcopy/`` named by the hash of the exact set of Parquet files it was made from
+(:meth:`EvidenceStore.make_read_copy`). It holds nothing the Parquet files do not and is never
+the record: a new run changes the file set, so a stale copy is never used, and the Parquet files
+are read whenever no copy matches. It exists for speed: interactive pages (entity profiles) read
+one native DuckDB table per canonical table instead of opening every run's files on each request.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -36,6 +44,15 @@ from threadline.errors import Conflict, PermissionDenied, StoreError
 from threadline.model.evidence_schema import TABLES, ColumnType, Table
 
 PARTIAL_SUFFIX = ".partial"
+#: Folder (under the evidence root) holding the cases' read copies.
+READ_COPY_DIR = "_readcopy"
+
+
+def _quoted(text: str) -> str:
+    """Text for inside a single-quoted SQL literal."""
+    return text.replace("'", "''")
+
+
 _DUCKDB_TYPES = {
     ColumnType.STRING: "VARCHAR",
     ColumnType.INT64: "BIGINT",
@@ -163,9 +180,17 @@ class EvidenceWriter:
 
 @dataclass(frozen=True)
 class EvidenceStore:
-    """The evidence root and the operations on it."""
+    """The evidence root and the operations on it.
+
+    Attributes:
+        root: the evidence folder.
+        query_threads: DuckDB threads per query connection. Two suit one person's analytic
+            queries; a web server answering many requests at once serves more of them per
+            second with one each (measured: benchmarks/web_latency.py).
+    """
 
     root: Path
+    query_threads: int = 2
 
     def writer(self, case_id: str, exhibit_id: str, run_id: str) -> EvidenceWriter:
         """A writer for a new run of an exhibit."""
@@ -212,8 +237,96 @@ class EvidenceStore:
         """Absolute path of a file recorded relative to the root."""
         return self.root / relative
 
+    def _read_copy_name(self, files: dict[str, list[str]]) -> tuple[str, str] | None:
+        """The case id and the file name of the read copy of exactly these files."""
+        paths = sorted(p for paths in files.values() for p in paths)
+        if not paths:
+            return None
+        digest = hashlib.sha256("\n".join(paths).encode("utf-8")).hexdigest()[:32]
+        case_id = Path(paths[0]).parts[0]
+        return case_id, f"{case_id}-{digest}.duckdb"
+
+    def make_read_copy(self, files: dict[str, list[str]]) -> Path | None:
+        """Make (unless it exists) the read copy of a case's complete files, and remove the
+        case's older copies. The copy is built under a temporary name and renamed into place,
+        then the case's manifest (``<case_id>.json``: the copy's name and the files of each
+        table) is replaced, all under a lock, so a reader never opens a half-built copy.
+
+        Args:
+            files: table name to file paths (relative to the root) of all the case's complete
+                runs.
+
+        Raises:
+            StoreError: the copy cannot be written.
+        """
+        named = self._read_copy_name(files)
+        if named is None:
+            return None
+        case_id, name = named
+        folder = self.root / READ_COPY_DIR
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot make the evidence read-copy folder {folder}: {exc}") from exc
+        target = folder / name
+        with (folder / f"{case_id}.lock").open("a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                if not target.exists():
+                    self._write_read_copy(files, target)
+                manifest = {"copy": name, "tables": {t: sorted(p) for t, p in files.items()}}
+                staged = folder / f"{case_id}.json.partial"
+                staged.write_text(json.dumps(manifest), "utf-8")
+                os.replace(staged, folder / f"{case_id}.json")
+                for older in folder.glob(f"{case_id}-*.duckdb*"):
+                    if older != target:
+                        older.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot write the evidence read copy {name}: {exc}") from exc
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        return target
+
+    def _matching_copy(self, files: dict[str, list[str]]) -> Path | None:
+        """The read copy holding exactly ``files`` for each table named, if there is one."""
+        named = self._read_copy_name(files)
+        if named is None:
+            return None
+        folder = self.root / READ_COPY_DIR
+        try:
+            manifest = json.loads((folder / f"{named[0]}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        tables = manifest.get("tables", {})
+        if any(sorted(paths) != tables.get(table, []) for table, paths in files.items() if paths):
+            return None
+        return folder / str(manifest.get("copy", ""))
+
+    def _write_read_copy(self, files: dict[str, list[str]], target: Path) -> None:
+        temporary = target.with_name(target.name + ".partial")
+        temporary.unlink(missing_ok=True)
+        try:
+            con = duckdb.connect(
+                str(temporary),
+                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+            )
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                for table in TABLES:
+                    paths = [str(self.path(p)) for p in files.get(table.name, [])]
+                    con.execute(f"CREATE TABLE {table.name} AS {self._view_sql(table, paths)}")
+            finally:
+                con.close()
+            os.replace(temporary, target)
+        except (duckdb.Error, OSError) as exc:
+            temporary.unlink(missing_ok=True)
+            raise StoreError(f"cannot write the evidence read copy {target.name}: {exc}") from exc
+
     def connect(self, files: dict[str, list[str]]) -> QueryConnection:
         """A locked-down DuckDB with one view per canonical table over the given files.
+
+        When a read copy of exactly these files exists, the views read it instead of the
+        Parquet files (the same rows; see the module docstring).
 
         Args:
             files: table name to file paths (relative to the root) of completed runs.
@@ -223,17 +336,28 @@ class EvidenceStore:
             config={
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
-                "threads": 2,
+                "threads": self.query_threads,
             },
         )
         con.execute("SET TimeZone = 'UTC'")
+        copy = self._matching_copy(files)
+        if copy is not None and copy.exists():
+            try:
+                con.execute(f"ATTACH '{_quoted(str(copy))}' AS readcopy (READ_ONLY)")
+            except duckdb.Error:
+                copy = None  # removed meanwhile by a newer copy: read the files instead
+        else:
+            copy = None
         for table in TABLES:
+            if copy is not None and files.get(table.name):
+                con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM readcopy.{table.name}")
+                continue
             paths = [str(self.path(p)) for p in files.get(table.name, [])]
             con.execute(f"CREATE VIEW {table.name} AS {self._view_sql(table, paths)}")
         # exactly the files of this case's complete runs, not the evidence folder: user SQL
         # must not reach another case's rows or a run still being written
         allowed = ", ".join(
-            "'" + str(self.path(p).resolve()).replace("'", "''") + "'"
+            "'" + _quoted(str(self.path(p).resolve())) + "'"
             for paths in files.values()
             for p in paths
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from importlib import resources
 
@@ -44,7 +45,9 @@ def create_app(
         workspace: an already open workspace to serve (tests); otherwise one is opened here and
             closed at shutdown.
     """
-    ws = workspace if workspace is not None else open_workspace(settings, clock=clock)
+    opened = workspace if workspace is not None else open_workspace(settings, clock=clock)
+    # many requests at once: one DuckDB thread each answers more of them per second
+    ws = replace(opened, evidence=replace(opened.evidence, query_threads=1))
     jobs = IngestJobs(settings)
 
     @asynccontextmanager

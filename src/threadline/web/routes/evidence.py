@@ -5,6 +5,9 @@ a name: personal data stays out of addresses, browser history and server logs. E
 named in addresses by their id, a hash (design.md "Identity and provenance"). Every search,
 opened record, profile and timeline page is logged as a consultation by the services
 (requirement 15).
+
+The handlers are plain functions, so the server runs them on its worker threads: a long query
+(a busy number's profile) does not hold up other requests to the same worker.
 """
 
 from __future__ import annotations
@@ -46,13 +49,13 @@ def _base(ctx: CaseContext, title: str) -> dict[str, Any]:
 
 
 @router.get("/cases/{case_id}/search")
-async def search_form(request: Request, ctx: Reader) -> Response:
+def search_form(request: Request, ctx: Reader) -> Response:
     """The search form."""
     return page(request, "search.html", {**_base(ctx, "search"), "results": None, "q": ""})
 
 
 @router.post("/cases/{case_id}/search")
-async def search_page(
+def search_page(
     request: Request,
     ctx: Reader,
     q: Annotated[str, Form(max_length=500)],
@@ -96,7 +99,7 @@ class SearchRequest(BaseModel):
 
 
 @api.post("/cases/{case_id}/search")
-async def api_search(body: SearchRequest, ctx: Reader) -> Json:
+def api_search(body: SearchRequest, ctx: Reader) -> Json:
     """Search the case (logged as a consultation of every row returned)."""
     results = search.search_case(
         ctx.ws,
@@ -115,14 +118,14 @@ async def api_search(body: SearchRequest, ctx: Reader) -> Json:
 
 
 @router.get("/cases/{case_id}/records/{row_id}")
-async def record_page(request: Request, row_id: str, ctx: Reader) -> Response:
+def record_page(request: Request, row_id: str, ctx: Reader) -> Response:
     """One evidence row in full, with its exhibit, locator and the source record as read."""
     view = records.open_record(ctx.ws, ctx.case.reference, row_id)
     return page(request, "record.html", {**_base(ctx, "record"), "record": view})
 
 
 @api.get("/cases/{case_id}/records/{row_id}")
-async def api_record(row_id: str, ctx: Reader) -> Json:
+def api_record(row_id: str, ctx: Reader) -> Json:
     """One evidence row (logged as a consultation)."""
     return records.open_record(ctx.ws, ctx.case.reference, row_id).to_dict()
 
@@ -143,7 +146,7 @@ def _profile(ctx: CaseContext, entity_id: str, offset: int, limit: int) -> Any:
 
 
 @router.get("/cases/{case_id}/entities/{entity_id}")
-async def entity_page(
+def entity_page(
     request: Request,
     entity_id: str,
     ctx: Reader,
@@ -155,7 +158,7 @@ async def entity_page(
 
 
 @api.get("/cases/{case_id}/entities/{entity_id}")
-async def api_entity(
+def api_entity(
     entity_id: str,
     ctx: Reader,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -199,7 +202,7 @@ def _timeline(
 
 
 @router.get("/cases/{case_id}/timeline")
-async def timeline_page(
+def timeline_page(
     request: Request,
     ctx: Reader,
     type: Annotated[list[str] | None, Query(max_length=10)] = None,
@@ -231,7 +234,7 @@ async def timeline_page(
 
 
 @api.get("/cases/{case_id}/timeline")
-async def api_timeline(
+def api_timeline(
     ctx: Reader,
     type: Annotated[list[str] | None, Query(max_length=10)] = None,
     exhibit: Annotated[list[str] | None, Query(max_length=200)] = None,
