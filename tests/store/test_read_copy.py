@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from threadline.errors import StoreError
+from threadline.errors import PermissionDenied, StoreError
 from threadline.ingest.arrow_schema import arrow_schema
 from threadline.model.evidence_schema import SOURCE_ROWS, TABLES
 from threadline.store.evidence_store import READ_COPY_DIR, EvidenceStore
@@ -159,3 +159,18 @@ def test_an_unwritable_copy_is_a_store_error(
     (tmp_path / READ_COPY_DIR).write_text("not a folder")
     with pytest.raises(StoreError, match="read-copy folder"):
         EvidenceStore(tmp_path).make_read_copy(case_files)
+
+
+def test_user_sql_through_the_copy_reaches_no_file(
+    tmp_path: Path, case_files: dict[str, list[str]]
+) -> None:
+    store = EvidenceStore(tmp_path)
+    store.make_read_copy(case_files)
+    con = store.connect(case_files)
+    try:
+        with pytest.raises(StoreError, match="disabled by configuration"):
+            con.query(f"SELECT * FROM read_parquet('{tmp_path / case_files['calls'][0]}')")
+        with pytest.raises(PermissionDenied, match="only SELECT"):
+            con.query("ATTACH '/tmp/elsewhere.duckdb' AS other")
+    finally:
+        con.close()

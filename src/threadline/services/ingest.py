@@ -24,7 +24,6 @@ import queue
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,7 @@ from threadline.store.tables import (
     EvidenceFileRow,
     IngestIssueRow,
     IngestRunRow,
+    stored_instant,
     text_for_store,
 )
 
@@ -71,12 +71,6 @@ class IngestResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return asdict(self)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def choose_parser(
@@ -207,8 +201,8 @@ def _ingest_locked(
             exhibit_id=exhibit_id,
             reference=reference,
             target_number=comms.target_number if comms else None,
-            authorised_from=_aware(comms.authorised_from) if comms else None,
-            authorised_to=_aware(comms.authorised_to) if comms else None,
+            authorised_from=stored_instant(comms.authorised_from) if comms else None,
+            authorised_to=stored_instant(comms.authorised_to) if comms else None,
         ),
         parser_ref=chosen.info.ref,
         options=options,

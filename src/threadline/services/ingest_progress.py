@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from sqlalchemy import func, select, update
 
 from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
-from threadline.store.tables import ExhibitRow, IngestIssueRow, IngestRunRow
+from threadline.store.tables import ExhibitRow, IngestIssueRow, IngestRunRow, stored_instant
 
 # seconds between progress writes: often enough for a progress bar, rarely enough to cost nothing
 _WRITE_EVERY = 1.0
@@ -119,24 +118,18 @@ class ExhibitProgress:
         return asdict(self)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _progress(reference: str, exhibit_id: str, run: IngestRunRow | None) -> ExhibitProgress:
     if run is None:
         return ExhibitProgress(
             reference, exhibit_id, "not ingested", 0, None, None, None, None, None, None
         )
-    started = _aware(run.started_at)
-    finished = _aware(run.finished_at)
+    started = stored_instant(run.started_at)
+    finished = stored_instant(run.finished_at)
     if run.status in ("complete", "superseded"):
         done = int((run.row_counts or {}).get("source_rows", run.rows_done or 0))
     else:
         done = int(run.rows_done or 0)
-    end = finished or _aware(run.progress_at)
+    end = finished or stored_instant(run.progress_at)
     rate = None
     if started is not None and end is not None and end > started and done:
         rate = done / (end - started).total_seconds()

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from threadline.model.access import Role
 from threadline.services.workspace import Workspace
-from threadline.store.tables import UserRow, WebSessionRow
+from threadline.store.tables import UserRow, WebSessionRow, stored_instant
 
 #: Minutes without a request after which a session ends.
 IDLE_MINUTES = 60
@@ -43,11 +43,6 @@ class ActiveSession:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive values for timezone-aware columns; they were written in UTC
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def start_session(ws: Workspace, user_id: str) -> tuple[str, ActiveSession]:
@@ -95,8 +90,12 @@ def load_session(ws: Workspace, token: str | None) -> ActiveSession | None:
         if found is None:
             return None
         row, user = found
-        idle = now - _aware(row.last_seen_at)
-        if user.disabled or _aware(row.expires_at) <= now or idle > timedelta(minutes=IDLE_MINUTES):
+        idle = now - stored_instant(row.last_seen_at)
+        if (
+            user.disabled
+            or stored_instant(row.expires_at) <= now
+            or idle > timedelta(minutes=IDLE_MINUTES)
+        ):
             session.delete(row)
             return None
         if idle > _TOUCH_EVERY:

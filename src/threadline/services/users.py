@@ -16,7 +16,7 @@ import functools
 import re
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -30,7 +30,7 @@ from threadline.model.audit import AuditOperation
 from threadline.model.ids import make_id
 from threadline.services.sessions import end_sessions_of
 from threadline.services.workspace import Workspace
-from threadline.store.tables import UserRow
+from threadline.store.tables import UserRow, stored_instant
 
 #: Consecutive failed sign-ins that lock an account.
 LOCKOUT_FAILURES = 5
@@ -96,15 +96,8 @@ def _info(row: UserRow, now: datetime) -> UserInfo:
     )
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were written as UTC
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _locked(row: UserRow, now: datetime) -> bool:
-    until = _aware(row.locked_until)
+    until = stored_instant(row.locked_until)
     return until is not None and until > now
 
 

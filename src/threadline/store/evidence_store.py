@@ -355,10 +355,12 @@ class EvidenceStore:
             paths = [str(self.path(p)) for p in files.get(table.name, [])]
             con.execute(f"CREATE VIEW {table.name} AS {self._view_sql(table, paths)}")
         # exactly the files of this case's complete runs, not the evidence folder: user SQL
-        # must not reach another case's rows or a run still being written
+        # must not reach another case's rows or a run still being written (tables read from
+        # the read copy need no file access at all)
         allowed = ", ".join(
             "'" + _quoted(str(self.path(p).resolve())) + "'"
             for paths in files.values()
+            if copy is None
             for p in paths
         )
         con.execute(f"SET allowed_paths = [{allowed}]")

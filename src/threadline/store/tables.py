@@ -8,8 +8,8 @@ are the single description both SQLite and PostgreSQL are built from.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, overload
 
 from sqlalchemy import (
     JSON,
@@ -38,6 +38,25 @@ def text_for_store(value: str | None) -> str | None:
     if value is None or "\x00" not in value:
         return value
     return value.replace("\x00", NUL_ESCAPE)
+
+
+@overload
+def stored_instant(moment: datetime) -> datetime: ...
+
+
+@overload
+def stored_instant(moment: None) -> None: ...
+
+
+def stored_instant(moment: datetime | None) -> datetime | None:
+    """An instant read back from the case store, with its zone.
+
+    Every instant is written in UTC; PostgreSQL hands it back aware, SQLite naive. This makes
+    both aware, so callers compare and print them alike.
+    """
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 class Base(DeclarativeBase):

@@ -86,6 +86,7 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The application over the settings in the environment (``threadline serve``'s workers)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return create_app(Settings())
 
 

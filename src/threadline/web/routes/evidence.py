@@ -12,6 +12,7 @@ The handlers are plain functions, so the server runs them on its worker threads:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -172,48 +173,58 @@ def api_entity(
 # --- timeline -----------------------------------------------------------------------------
 
 
-def _timeline(
-    ctx: CaseContext,
-    types: list[str] | None,
-    exhibit: list[str] | None,
-    entity: str | None,
-    start: str | None,
-    end: str | None,
-    after: str | None,
-    limit: int,
-) -> Any:
-    chosen = None
-    if entity:
-        match = search.describe_entity(ctx.ws, ctx.case.reference, entity)
-        chosen = (match.kind, match.key)
-    begin: datetime | None = uk_instant(start, "from") if start else None
-    finish: datetime | None = uk_instant(end, "to", end_of_day=True) if end else None
-    return timeline(
-        ctx.ws,
-        ctx.case.reference,
-        tables=types or None,
-        exhibits=exhibit or None,
-        entity=chosen,
-        start=begin,
-        end=finish,
-        limit=limit,
-        after=after or None,
-    )
+@dataclass(frozen=True)
+class TimelineQuery:
+    """The timeline's filters as the page and the API take them from the address (no personal
+    data: an entity is named by its id, dates are dates)."""
+
+    types: list[str] | None
+    exhibits: list[str] | None
+    entity: str | None
+    start: str | None
+    end: str | None
+    after: str | None
 
 
-@router.get("/cases/{case_id}/timeline")
-def timeline_page(
-    request: Request,
-    ctx: Reader,
+def timeline_query(
     type: Annotated[list[str] | None, Query(max_length=10)] = None,
     exhibit: Annotated[list[str] | None, Query(max_length=200)] = None,
     entity: Annotated[str | None, Query(max_length=32)] = None,
     start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     after: Annotated[str | None, Query(max_length=300)] = None,
-) -> Response:
+) -> TimelineQuery:
+    """Read the timeline's filters from the query string."""
+    return TimelineQuery(type, exhibit, entity, start, end, after)
+
+
+Filters = Annotated[TimelineQuery, Depends(timeline_query)]
+
+
+def _timeline(ctx: CaseContext, query: TimelineQuery, limit: int) -> Any:
+    chosen = None
+    if query.entity:
+        match = search.describe_entity(ctx.ws, ctx.case.reference, query.entity)
+        chosen = (match.kind, match.key)
+    begin: datetime | None = uk_instant(query.start, "from") if query.start else None
+    finish: datetime | None = uk_instant(query.end, "to", end_of_day=True) if query.end else None
+    return timeline(
+        ctx.ws,
+        ctx.case.reference,
+        tables=query.types or None,
+        exhibits=query.exhibits or None,
+        entity=chosen,
+        start=begin,
+        end=finish,
+        limit=limit,
+        after=query.after or None,
+    )
+
+
+@router.get("/cases/{case_id}/timeline")
+def timeline_page(request: Request, ctx: Reader, query: Filters) -> Response:
     """The case's events in time order, filtered; times in UTC and UK local (GMT/BST)."""
-    result = _timeline(ctx, type, exhibit, entity, start, end, after, 200)
+    result = _timeline(ctx, query, 200)
     refs = [e.reference for e in exhibits.list_exhibits(ctx.ws, ctx.case.reference)]
     return page(
         request,
@@ -223,11 +234,11 @@ def timeline_page(
             "timeline": result,
             "types": list(EVENT_TIMES),
             "exhibit_refs": refs,
-            "chosen_types": type or [],
-            "chosen_exhibits": exhibit or [],
-            "entity": entity or "",
-            "start": start or "",
-            "end": end or "",
+            "chosen_types": query.types or [],
+            "chosen_exhibits": query.exhibits or [],
+            "entity": query.entity or "",
+            "start": query.start or "",
+            "end": query.end or "",
             "query_params": request.query_params,
         },
     )
@@ -235,15 +246,8 @@ def timeline_page(
 
 @api.get("/cases/{case_id}/timeline")
 def api_timeline(
-    ctx: Reader,
-    type: Annotated[list[str] | None, Query(max_length=10)] = None,
-    exhibit: Annotated[list[str] | None, Query(max_length=200)] = None,
-    entity: Annotated[str | None, Query(max_length=32)] = None,
-    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    end: Annotated[str | None, Query(alias="to", max_length=40)] = None,
-    after: Annotated[str | None, Query(max_length=300)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ctx: Reader, query: Filters, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> Json:
     """A page of the timeline; pass ``next_cursor`` back as ``after`` for the next."""
-    result: Json = _timeline(ctx, type, exhibit, entity, start, end, after, limit).to_dict()
+    result: Json = _timeline(ctx, query, limit).to_dict()
     return result
