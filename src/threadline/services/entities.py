@@ -58,7 +58,7 @@ from threadline.model.time_basis import TimeStatus, uk_local
 from threadline.model.vrm import normalise_vrm
 from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
-from threadline.store.evidence_store import QueryConnection
+from threadline.store.evidence_store import DerivedTable, QueryConnection
 from threadline.store.tables import EvidenceFileRow, ExhibitRow, IngestRunRow
 
 __all__ = [
@@ -855,6 +855,40 @@ def _hit_branch(kind: EntityKind, column: IdentifierColumn) -> str:
     )
 
 
+def _key_expression(kind: EntityKind, column: str) -> str:
+    """The SQL of what :func:`match_predicate` compares with ``$key``."""
+    col = ident(column)
+    return _SPACES_SQL.format(col=col) if kind is EntityKind.PERSON else col
+
+
+def hits_table_name(kind: EntityKind) -> str:
+    """The name of the read copy's table of every occurrence of ``kind``."""
+    return f"entity_hits_{kind.value}"
+
+
+def derived_tables() -> dict[str, DerivedTable]:
+    """Every occurrence of each identifier kind, in the hits' shape with its key, sorted by key:
+    computed into the evidence store's read copy so a profile reads one run of rows instead of
+    scanning every identifier column of every table (design.md "Storage": derived, never the
+    record). Each branch is :func:`_hit_branch` with its match replaced by the row's own key.
+    """
+    out = {}
+    for kind in EntityKind:
+        branches = []
+        for column in IDENTIFIER_COLUMNS[kind]:
+            select, _match = _hit_branch(kind, column).rsplit(" WHERE ", 1)
+            key = f"({_key_expression(kind, column.column)})"
+            select = select.replace("$key", key).replace(
+                "SELECT ", f"SELECT {key} AS entity_key, ", 1
+            )
+            branches.append(f"{select} WHERE {key} IS NOT NULL")
+        out[hits_table_name(kind)] = DerivedTable(
+            sql=f"SELECT * FROM ({' UNION ALL '.join(branches)}) ORDER BY entity_key",
+            reads=tuple(sorted({c.table for c in IDENTIFIER_COLUMNS[kind]})),
+        )
+    return out
+
+
 def _hits_sql(kind: EntityKind, tables: Iterable[str]) -> str | None:
     present = set(tables)
     branches = [_hit_branch(kind, c) for c in IDENTIFIER_COLUMNS[kind] if c.table in present]
@@ -988,6 +1022,12 @@ def _read_profile(
     events: tuple[ProfileEvent, ...] = ()
     if sql is not None:
         con = ws.evidence.connect(files)
+        if hits_table_name(kind) in con.derived:
+            # the same rows, read from the read copy's occurrences sorted by key
+            sql = (
+                f"SELECT * EXCLUDE (entity_key) FROM {hits_table_name(kind)} "
+                "WHERE entity_key = $key"
+            )
         try:
             load_hits(con, sql, {"key": _match_value(kind, key)})
             facets = run_select(con, _facets_sql(kind), {})

@@ -30,8 +30,9 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,25 @@ READ_COPY_DIR = "_readcopy"
 def _quoted(text: str) -> str:
     """Text for inside a single-quoted SQL literal."""
     return text.replace("'", "''")
+
+
+_PLAIN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedTable:
+    """A table computed from the canonical tables when a read copy is made, e.g. every
+    occurrence of an identifier kind sorted by key, so a page reads one run of rows instead of
+    scanning every identifier column.
+
+    Attributes:
+        sql: the SELECT over the canonical tables that fills it.
+        reads: the canonical tables it reads; a connection offers it only when it reads exactly
+            the copy's files of each of these.
+    """
+
+    sql: str
+    reads: tuple[str, ...]
 
 
 _DUCKDB_TYPES = {
@@ -237,16 +257,22 @@ class EvidenceStore:
         """Absolute path of a file recorded relative to the root."""
         return self.root / relative
 
-    def _read_copy_name(self, files: dict[str, list[str]]) -> tuple[str, str] | None:
-        """The case id and the file name of the read copy of exactly these files."""
+    def _read_copy_name(
+        self, files: dict[str, list[str]], derived: Mapping[str, DerivedTable] | None = None
+    ) -> tuple[str, str] | None:
+        """The case id and the file name of the read copy of exactly these files (and derived
+        tables), or ``None`` for no files."""
         paths = sorted(p for paths in files.values() for p in paths)
         if not paths:
             return None
-        digest = hashlib.sha256("\n".join(paths).encode("utf-8")).hexdigest()[:32]
+        described = [*paths, *(f"{n}:{d.sql}" for n, d in sorted((derived or {}).items()))]
+        digest = hashlib.sha256("\n".join(described).encode("utf-8")).hexdigest()[:32]
         case_id = Path(paths[0]).parts[0]
         return case_id, f"{case_id}-{digest}.duckdb"
 
-    def make_read_copy(self, files: dict[str, list[str]]) -> Path | None:
+    def make_read_copy(
+        self, files: dict[str, list[str]], derived: Mapping[str, DerivedTable] | None = None
+    ) -> Path | None:
         """Make (unless it exists) the read copy of a case's complete files, and remove the
         case's older copies. The copy is built under a temporary name and renamed into place,
         then the case's manifest (``<case_id>.json``: the copy's name and the files of each
@@ -255,11 +281,16 @@ class EvidenceStore:
         Args:
             files: table name to file paths (relative to the root) of all the case's complete
                 runs.
+            derived: tables to compute into the copy as well, by name.
 
         Raises:
-            StoreError: the copy cannot be written.
+            StoreError: the copy cannot be written, or a derived table's SQL fails.
         """
-        named = self._read_copy_name(files)
+        derived = dict(derived or {})
+        for name in derived:
+            if not _PLAIN_NAME.match(name) or name in {t.name for t in TABLES}:
+                raise StoreError(f"derived table name {name!r} is not usable")
+        named = self._read_copy_name(files, derived)
         if named is None:
             return None
         case_id, name = named
@@ -273,8 +304,12 @@ class EvidenceStore:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
                 if not target.exists():
-                    self._write_read_copy(files, target)
-                manifest = {"copy": name, "tables": {t: sorted(p) for t, p in files.items()}}
+                    self._write_read_copy(files, derived, target)
+                manifest = {
+                    "copy": name,
+                    "tables": {t: sorted(p) for t, p in files.items()},
+                    "derived": {n: list(d.reads) for n, d in derived.items()},
+                }
                 staged = folder / f"{case_id}.json.partial"
                 staged.write_text(json.dumps(manifest), "utf-8")
                 os.replace(staged, folder / f"{case_id}.json")
@@ -287,8 +322,9 @@ class EvidenceStore:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
         return target
 
-    def _matching_copy(self, files: dict[str, list[str]]) -> Path | None:
-        """The read copy holding exactly ``files`` for each table named, if there is one."""
+    def _matching_copy(self, files: dict[str, list[str]]) -> tuple[Path, frozenset[str]] | None:
+        """The read copy holding exactly ``files`` for each table named, if there is one, and
+        the derived tables in it that read only tables ``files`` names."""
         named = self._read_copy_name(files)
         if named is None:
             return None
@@ -300,9 +336,16 @@ class EvidenceStore:
         tables = manifest.get("tables", {})
         if any(sorted(paths) != tables.get(table, []) for table, paths in files.items() if paths):
             return None
-        return folder / str(manifest.get("copy", ""))
+        usable = frozenset(
+            name
+            for name, reads in manifest.get("derived", {}).items()
+            if all(files.get(table) or not tables.get(table) for table in reads)
+        )
+        return folder / str(manifest.get("copy", "")), usable
 
-    def _write_read_copy(self, files: dict[str, list[str]], target: Path) -> None:
+    def _write_read_copy(
+        self, files: dict[str, list[str]], derived: Mapping[str, DerivedTable], target: Path
+    ) -> None:
         temporary = target.with_name(target.name + ".partial")
         temporary.unlink(missing_ok=True)
         try:
@@ -315,6 +358,8 @@ class EvidenceStore:
                 for table in TABLES:
                     paths = [str(self.path(p)) for p in files.get(table.name, [])]
                     con.execute(f"CREATE TABLE {table.name} AS {self._view_sql(table, paths)}")
+                for name, table_sql in derived.items():
+                    con.execute(f"CREATE TABLE {name} AS {table_sql.sql}")
             finally:
                 con.close()
             os.replace(temporary, target)
@@ -340,7 +385,8 @@ class EvidenceStore:
             },
         )
         con.execute("SET TimeZone = 'UTC'")
-        copy = self._matching_copy(files)
+        matched = self._matching_copy(files)
+        copy, derived = matched if matched is not None else (None, frozenset[str]())
         if copy is not None and copy.exists():
             try:
                 con.execute(f"ATTACH '{_quoted(str(copy))}' AS readcopy (READ_ONLY)")
@@ -348,6 +394,10 @@ class EvidenceStore:
                 copy = None  # removed meanwhile by a newer copy: read the files instead
         else:
             copy = None
+        if copy is None:
+            derived = frozenset()
+        for name in sorted(derived):
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM readcopy.{name}")
         for table in TABLES:
             if copy is not None and files.get(table.name):
                 con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM readcopy.{table.name}")
@@ -366,7 +416,7 @@ class EvidenceStore:
         con.execute(f"SET allowed_paths = [{allowed}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        return QueryConnection(con)
+        return QueryConnection(con, derived)
 
     @staticmethod
     def _view_sql(table: Table, paths: list[str]) -> str:
@@ -384,9 +434,16 @@ class EvidenceStore:
 
 @dataclass(frozen=True)
 class QueryConnection:
-    """A read-only query connection over the evidence tables."""
+    """A read-only query connection over the evidence tables.
+
+    Attributes:
+        con: the DuckDB connection.
+        derived: the read copy's derived tables this connection offers (empty when it reads
+            the Parquet files).
+    """
 
     con: duckdb.DuckDBPyConnection
+    derived: frozenset[str] = frozenset()
 
     def query(self, sql: str) -> pa.Table:
         """Run one read-only statement and return its result.
