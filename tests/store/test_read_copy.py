@@ -174,3 +174,32 @@ def test_user_sql_through_the_copy_reaches_no_file(
             con.query("ATTACH '/tmp/elsewhere.duckdb' AS other")
     finally:
         con.close()
+
+
+def test_shared_connections_hand_out_independent_locked_down_cursors(
+    tmp_path: Path, case_files: dict[str, list[str]]
+) -> None:
+    """A server's store keeps the views open and gives each query its own cursor: registered
+    results do not leak between queries, times read in UTC, and files stay out of reach."""
+    store = EvidenceStore(tmp_path, query_threads=1, share_connections=True)
+    store.make_read_copy(case_files)
+    first, second = store.connect(case_files), store.connect(case_files)
+    try:
+        first.con.register("hits", pa.table({"x": [1, 2, 3]}))
+        second.con.register("hits", pa.table({"x": [10]}))
+        assert first.con.execute("SELECT sum(x) FROM hits").fetchone() == (6,)
+        assert second.con.execute("SELECT sum(x) FROM hits").fetchone() == (10,)
+        assert first.query(QUERY).to_pylist() == _rows(EvidenceStore(tmp_path), case_files, QUERY)
+        assert second.query("SELECT current_setting('TimeZone') AS tz").to_pylist() == [
+            {"tz": "UTC"}
+        ]
+        with pytest.raises(StoreError, match="disabled by configuration"):
+            second.query(f"SELECT * FROM read_parquet('{tmp_path / case_files['calls'][0]}')")
+    finally:
+        first.close()
+        second.close()
+    again = store.connect(case_files)
+    try:
+        assert again.query("SELECT count(*) AS n FROM calls").to_pylist() == [{"n": 3}]
+    finally:
+        again.close()

@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ from threadline.errors import Conflict, PermissionDenied, StoreError
 from threadline.model.evidence_schema import TABLES, ColumnType, Table
 
 PARTIAL_SUFFIX = ".partial"
+#: How many shared query databases a server keeps open (see ``share_connections``).
+_SHARED_LIMIT = 16
+
 #: Folder (under the evidence root) holding the cases' read copies.
 READ_COPY_DIR = "_readcopy"
 
@@ -207,10 +211,21 @@ class EvidenceStore:
         query_threads: DuckDB threads per query connection. Two suit one person's analytic
             queries; a web server answering many requests at once serves more of them per
             second with one each (measured: benchmarks/web_latency.py).
+        share_connections: keep each set of files' locked-down database open and hand out a
+            cursor of it per query (a long-running server), instead of building the views for
+            every query (a command); the shared databases are read-only views, so sharing
+            them shares no state between requests.
     """
 
     root: Path
     query_threads: int = 2
+    share_connections: bool = False
+    _shared: dict[str, tuple[duckdb.DuckDBPyConnection, frozenset[str]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    _shared_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, compare=False, repr=False
+    )
 
     def writer(self, case_id: str, exhibit_id: str, run_id: str) -> EvidenceWriter:
         """A writer for a new run of an exhibit."""
@@ -376,6 +391,25 @@ class EvidenceStore:
         Args:
             files: table name to file paths (relative to the root) of completed runs.
         """
+        if not self.share_connections:
+            con, derived = self._open(files)
+            return QueryConnection(con, derived)
+        matched = self._matching_copy(files)
+        key = json.dumps([sorted((t, sorted(p)) for t, p in files.items()), str(matched)])
+        with self._shared_lock:
+            shared = self._shared.get(key)
+            if shared is None:
+                shared = self._open(files)
+                self._shared[key] = shared
+                while len(self._shared) > _SHARED_LIMIT:
+                    # the oldest goes; a query still using a cursor of it keeps it alive
+                    self._shared.pop(next(iter(self._shared)))[0].close()
+            return QueryConnection(shared[0].cursor(), shared[1])
+
+    def _open(
+        self, files: dict[str, list[str]]
+    ) -> tuple[duckdb.DuckDBPyConnection, frozenset[str]]:
+        """Open the locked-down database over ``files`` (see :meth:`connect`)."""
         con = duckdb.connect(
             ":memory:",
             config={
@@ -384,7 +418,8 @@ class EvidenceStore:
                 "threads": self.query_threads,
             },
         )
-        con.execute("SET TimeZone = 'UTC'")
+        # global, so that every cursor of a shared connection reads times in UTC too
+        con.execute("SET GLOBAL TimeZone = 'UTC'")
         matched = self._matching_copy(files)
         copy, derived = matched if matched is not None else (None, frozenset[str]())
         if copy is not None and copy.exists():
@@ -416,7 +451,7 @@ class EvidenceStore:
         con.execute(f"SET allowed_paths = [{allowed}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        return QueryConnection(con, derived)
+        return con, derived
 
     @staticmethod
     def _view_sql(table: Table, paths: list[str]) -> str:

@@ -46,8 +46,12 @@ def create_app(
             closed at shutdown.
     """
     opened = workspace if workspace is not None else open_workspace(settings, clock=clock)
-    # many requests at once: one DuckDB thread each answers more of them per second
-    ws = replace(opened, evidence=replace(opened.evidence, query_threads=1))
+    # many requests at once: one DuckDB thread each answers more of them per second, and a
+    # long-running server keeps each set of evidence views open instead of rebuilding them
+    ws = replace(
+        opened,
+        evidence=replace(opened.evidence, query_threads=1, share_connections=True),
+    )
     jobs = IngestJobs(settings)
 
     @asynccontextmanager
