@@ -23,6 +23,8 @@ def connect_offline() -> duckdb.DuckDBPyConnection:
         },
     )
     con.execute("SET TimeZone = 'UTC'")
+    # a progress bar would be drawn on standard output, breaking --json
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -366,8 +366,13 @@ class EvidenceStore:
         try:
             con = duckdb.connect(
                 str(temporary),
-                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+                config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                },
             )
+            # DuckDB would draw a progress bar on standard output (breaking --json)
+            con.execute("SET enable_progress_bar = false")
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 for table in TABLES:
@@ -418,6 +423,7 @@ class EvidenceStore:
                 "threads": self.query_threads,
             },
         )
+        con.execute("SET enable_progress_bar = false")
         # global, so that every cursor of a shared connection reads times in UTC too
         con.execute("SET GLOBAL TimeZone = 'UTC'")
         matched = self._matching_copy(files)
