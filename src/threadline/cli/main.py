@@ -36,7 +36,7 @@ from sqlalchemy.exc import OperationalError
 
 from threadline.errors import ConfigError, StoreError, ThreadlineError
 from threadline.ingest.context import IngestOptions
-from threadline.model.access import Membership, Role
+from threadline.model.access import Membership
 from threadline.model.time_basis import uk_instant
 from threadline.services import access as access_service
 from threadline.services import audit as audit_service
@@ -800,18 +800,12 @@ def serve(
 
     settings = _settings(home)
     with workspace(home) as ws:
-        if user_service.count_users(ws) == 0:
-            password = user_service.generate_password()
-            user_service.add_user(
-                ws,
-                "admin",
-                display_name="Administrator",
-                role=Role.ADMINISTRATOR,
-                password=password,
-            )
-            say(out, ("First run: ", "bold"), f"administrator 'admin', password {password}")
-            say(out, "Sign in and add users under Users; change this password with")
-            say(out, "  threadline user password admin")
+        password = user_service.ensure_first_administrator(ws)
+    if password is not None:
+        name = user_service.FIRST_ADMINISTRATOR
+        say(out, ("First run: ", "bold"), f"administrator '{name}', password {password}")
+        say(out, "Sign in and add users under Users; change this password with")
+        say(out, f"  threadline user password {name}")
     os.environ["THREADLINE_HOME"] = str(settings.home)
     say(out, f"Threadline is running at http://{host}:{port}/  (Ctrl+C stops it)")
     # the web layer is loaded by name: the command line and the web application are

@@ -298,3 +298,26 @@ def signed_in_user(row: UserRow) -> SignedInUser:
 def generate_password() -> str:
     """A random password for a first-run administrator (shown once, to be changed)."""
     return secrets.token_urlsafe(15)
+
+
+#: The first-run administrator's username.
+FIRST_ADMINISTRATOR = "admin"
+
+
+def ensure_first_administrator(ws: Workspace) -> str | None:
+    """On a workspace with no users, create the administrator ``admin`` with a random password.
+
+    Returns:
+        The password, to be shown once (``None`` when users already exist: nothing is made).
+    """
+    if count_users(ws):
+        return None
+    password = generate_password()
+    add_user(
+        ws,
+        FIRST_ADMINISTRATOR,
+        display_name="Administrator",
+        role=Role.ADMINISTRATOR,
+        password=password,
+    )
+    return password
