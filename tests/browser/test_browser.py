@@ -219,7 +219,9 @@ def test_upload_and_ingest_an_exhibit_showing_progress(
     state = page.locator("[data-exhibit-progress] .progress-state")
     expect(state.locator(".rows")).to_have_text(re.compile(rf"^{UPLOAD_ROWS:,} rows\b"))
     expect(page.locator("#sha256")).to_have_text(sha256)
-    expect(page.get_by_role("button", name="Ingest again")).to_be_visible()
+    # once complete, the page says so instead of offering an ingest that would do nothing
+    expect(page.get_by_text("Ingested. The same exhibit is never ingested twice")).to_be_visible()
+    expect(page.get_by_role("button", name="Start ingest")).to_have_count(0)
 
     # the case page lists it, ingested, with the same row count
     page.get_by_role("link", name="OP-ASH", exact=True).click()
