@@ -72,7 +72,7 @@ async def sign_in(
         max_age=sessions.LIFETIME_HOURS * 3600,
         **_cookie_flags(request),  # type: ignore[arg-type]
     )
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 
@@ -81,5 +81,5 @@ async def sign_out(request: Request) -> Response:
     """End the session and return to the sign-in page."""
     sessions.end_session(workspace(request), request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
