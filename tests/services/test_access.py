@@ -87,6 +87,10 @@ def test_members_are_removed_but_never_the_last_owner(
     ]
     with pytest.raises(NotFound, match="not a member"):
         access.remove_member(workspace, "OP-ASH", "sam")
+    # nor demoted to member while the only owner
+    with pytest.raises(ConfigError, match="last owner"):
+        access.set_member(workspace, "OP-ASH", "jo", Membership.MEMBER)
+    assert _members(workspace) == [("jo", "owner")]
     # with a second owner, the first may go
     access.set_member(workspace, "OP-ASH", "sio", Membership.OWNER)
     access.remove_member(workspace, "OP-ASH", "jo")

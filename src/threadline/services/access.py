@@ -132,7 +132,8 @@ def set_member(
 
     Raises:
         NotFound: no such case or user.
-        ConfigError: a partner reader cannot own a case.
+        ConfigError: a partner reader cannot own a case, or the change would leave the case
+            without an owner.
     """
     with ws.session() as session:
         case = find_case(session, case_reference)
@@ -150,6 +151,8 @@ def set_member(
             )
             session.add(row)
         else:
+            if row.membership == Membership.OWNER.value and membership is Membership.MEMBER:
+                _refuse_last_owner(session, case, user)
             row.membership = membership.value
         ws.audit(
             session,
@@ -170,6 +173,27 @@ def set_member(
         )
 
 
+def _refuse_last_owner(session: Session, case: CaseRow, user: UserRow) -> None:
+    """Refuse to leave a case without an owner (someone must be able to manage it).
+
+    Raises:
+        ConfigError: ``user`` is the case's only owner.
+    """
+    owners = session.execute(
+        select(func.count())
+        .select_from(CaseMemberRow)
+        .where(
+            CaseMemberRow.case_id == case.id,
+            CaseMemberRow.membership == Membership.OWNER.value,
+        )
+    ).scalar_one()
+    if owners <= 1:
+        raise ConfigError(
+            f"{user.username} is the last owner of {case.reference}: make someone else owner "
+            "first"
+        )
+
+
 def remove_member(ws: Workspace, case_reference: str, username: str) -> None:
     """Remove a user from a case.
 
@@ -184,19 +208,7 @@ def remove_member(ws: Workspace, case_reference: str, username: str) -> None:
         if row is None:
             raise NotFound(f"{user.username} is not a member of {case.reference}")
         if row.membership == Membership.OWNER.value:
-            owners = session.execute(
-                select(func.count())
-                .select_from(CaseMemberRow)
-                .where(
-                    CaseMemberRow.case_id == case.id,
-                    CaseMemberRow.membership == Membership.OWNER.value,
-                )
-            ).scalar_one()
-            if owners <= 1:
-                raise ConfigError(
-                    f"{user.username} is the last owner of {case.reference}: make someone "
-                    "else owner first"
-                )
+            _refuse_last_owner(session, case, user)
         session.delete(row)
         ws.audit(
             session,
