@@ -189,8 +189,7 @@ def _refuse_last_owner(session: Session, case: CaseRow, user: UserRow) -> None:
     ).scalar_one()
     if owners <= 1:
         raise ConfigError(
-            f"{user.username} is the last owner of {case.reference}: make someone else owner "
-            "first"
+            f"{user.username} is the last owner of {case.reference}: make someone else owner first"
         )
 
 
