@@ -347,3 +347,15 @@ def test_sign_out_and_expired_sessions_are_removed(
     third, _ = sessions.start_session(workspace, info.id)
     rows = _session_rows(workspace)
     assert [r["token_hash"] for r in rows] == [hashlib.sha256(third.encode()).hexdigest()]
+
+
+def test_the_last_enabled_administrator_cannot_be_disabled(workspace: Workspace) -> None:
+    users.add_user(workspace, "root", display_name="R", role=Role.ADMINISTRATOR, password=PASSWORD)
+    with pytest.raises(Conflict, match="last enabled administrator"):
+        users.set_disabled(workspace, "root", True)
+    users.add_user(
+        workspace, "root2", display_name="R2", role=Role.ADMINISTRATOR, password=PASSWORD
+    )
+    assert users.set_disabled(workspace, "root", True).disabled
+    with pytest.raises(Conflict, match="last enabled administrator"):
+        users.set_disabled(workspace, "root2", True)

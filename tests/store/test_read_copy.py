@@ -203,3 +203,21 @@ def test_shared_connections_hand_out_independent_locked_down_cursors(
         assert again.query("SELECT count(*) AS n FROM calls").to_pylist() == [{"n": 3}]
     finally:
         again.close()
+
+
+def test_a_forgotten_shared_connection_still_serves_the_query_using_it(
+    tmp_path: Path, case_files: dict[str, list[str]]
+) -> None:
+    """More file sets than the store keeps open: the oldest is forgotten, and a cursor taken
+    from it before keeps working."""
+    store = EvidenceStore(tmp_path, query_threads=1, share_connections=True)
+    first = store.connect(case_files)
+    try:
+        for n in range(20):
+            extra = _write(
+                tmp_path, f"case-a/ex-9/run-{n}/calls.parquet", CALLS, [{"row_id": f"x{n}"}]
+            )
+            store.connect({"calls": [extra]}).close()
+        assert first.query("SELECT count(*) AS n FROM calls").to_pylist() == [{"n": 3}]
+    finally:
+        first.close()

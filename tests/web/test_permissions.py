@@ -188,7 +188,9 @@ def _send(setting: Setting, call: Call, case_id: str = "", exhibit_id: str = "")
         headers["X-File-Name"] = "return.csv"
         return setting.client.post(path, content=NETWORK_A.read_bytes(), headers=headers)
     payloads: dict[str, dict[str, Any]] = {
-        "member": {"username": "colleague", "membership": "member"},
+        # the colleague is the case's only owner: confirming that changes nothing, whereas
+        # demoting them would be refused for leaving the case without an owner
+        "member": {"username": "colleague", "membership": "owner"},
         "exhibit": {
             "reference": f"SP/{n}",
             "producer": "DC Jo Bloggs",

@@ -816,3 +816,16 @@ def test_cookies_are_http_only_and_strictly_same_site(
         assert flags.get("path") == "/", name
         assert ("secure" in flags) is secure, name
     assert cookies[SESSION]["max-age"] == str(12 * 3600)
+
+
+def test_an_upload_path_never_parses_a_form_looking_for_a_token(client: TestClient) -> None:
+    """Without the header, an upload is refused for CSRF before its body is read as a form
+    (a multipart body there could be as large as the upload limit)."""
+    body = b'--XX\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\nforged\r\n--XX--\r\n'
+    response = client.post(
+        "/api/cases/" + "0" * 32 + "/uploads",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=XX", "x-file-name": "a.csv"},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["type"] == "CsrfRefused"

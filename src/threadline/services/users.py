@@ -209,9 +209,25 @@ def set_disabled(ws: Workspace, username: str, disabled: bool) -> UserInfo:
 
     Raises:
         NotFound: no such user.
+        Conflict: it is the last enabled administrator (no one could then manage users from
+            the browser).
     """
     with ws.session() as session:
         row = find_user(session, username)
+        if disabled and not row.disabled and row.role == Role.ADMINISTRATOR.value:
+            others = session.execute(
+                select(func.count())
+                .select_from(UserRow)
+                .where(
+                    UserRow.role == Role.ADMINISTRATOR.value,
+                    UserRow.disabled.is_(False),
+                    UserRow.id != row.id,
+                )
+            ).scalar_one()
+            if not others:
+                raise Conflict(
+                    f"{row.username} is the last enabled administrator: add or enable another first"
+                )
         row.disabled = disabled
         if not disabled:
             row.failed_sign_ins = 0

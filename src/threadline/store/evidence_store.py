@@ -407,8 +407,9 @@ class EvidenceStore:
                 shared = self._open(files)
                 self._shared[key] = shared
                 while len(self._shared) > _SHARED_LIMIT:
-                    # the oldest goes; a query still using a cursor of it keeps it alive
-                    self._shared.pop(next(iter(self._shared)))[0].close()
+                    # the oldest is forgotten, not closed: closing would close the cursors a
+                    # query may still be using; DuckDB frees it when its last cursor closes
+                    self._shared.pop(next(iter(self._shared)))
             return QueryConnection(shared[0].cursor(), shared[1])
 
     def _open(

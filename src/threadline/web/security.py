@@ -186,6 +186,9 @@ async def submitted_token(request: Request) -> str | None:
     header = request.headers.get("x-csrf-token")
     if header:
         return header
+    if request.url.path.endswith(UPLOAD_SUFFIX):
+        # an upload's body may be gigabytes: it is never parsed as a form to look for a token
+        return None
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
         form = await request.form()
