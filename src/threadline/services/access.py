@@ -22,7 +22,7 @@ from threadline.model.audit import AuditOperation
 from threadline.services.cases import CaseInfo, case_info, find_case
 from threadline.services.users import SignedInUser, find_user
 from threadline.services.workspace import Workspace
-from threadline.store.tables import CaseMemberRow, CaseRow, UserRow
+from threadline.store.tables import CaseMemberRow, CaseRow, UserRow, stored_instant
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ def list_members(ws: Workspace, case_reference: str) -> list[MemberInfo]:
                 user.display_name,
                 user.role,
                 member.membership,
-                member.added_at.isoformat(),
+                stored_instant(member.added_at).isoformat(),
                 member.added_by,
             )
             for member, user in rows
@@ -168,7 +168,7 @@ def set_member(
             user.display_name,
             user.role,
             row.membership,
-            row.added_at.isoformat(),
+            stored_instant(row.added_at).isoformat(),
             row.added_by,
         )
 

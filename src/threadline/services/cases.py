@@ -18,7 +18,13 @@ from threadline.model.ids import make_id
 from threadline.model.marking import DEFAULT_MARKING, parse_marking
 from threadline.model.offence import load_offence_catalogue
 from threadline.services.workspace import Workspace
-from threadline.store.tables import CaseMemberRow, CaseOffenceRow, CaseRow, ExhibitRow
+from threadline.store.tables import (
+    CaseMemberRow,
+    CaseOffenceRow,
+    CaseRow,
+    ExhibitRow,
+    stored_instant,
+)
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.]{0,63}$")
 
@@ -59,7 +65,7 @@ def case_info(session: Session, row: CaseRow) -> CaseInfo:
         name=row.name,
         marking=row.marking,
         offences=offences,
-        created_at=row.created_at.isoformat(),
+        created_at=stored_instant(row.created_at).isoformat(),
         created_by=row.created_by,
         exhibits=int(exhibits),
     )

@@ -42,7 +42,7 @@ from threadline.model.phone import normalise_phone
 from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
 from threadline.store.evidence_store import sha256_file
-from threadline.store.tables import CaseRow, ContinuityRow, ExhibitRow
+from threadline.store.tables import CaseRow, ContinuityRow, ExhibitRow, stored_instant
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.]{0,63}$")
 _COPY_CHUNK = 4 * 1024 * 1024
@@ -143,7 +143,7 @@ class VerifyResult:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return stored_instant(moment).isoformat() if moment else None
 
 
 def exhibit_info(session: Session, case: CaseRow, row: ExhibitRow) -> ExhibitInfo:

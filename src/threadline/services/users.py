@@ -91,8 +91,10 @@ def _info(row: UserRow, now: datetime) -> UserInfo:
         role=row.role,
         disabled=row.disabled,
         locked=_locked(row, now),
-        created_at=row.created_at.isoformat(),
-        last_sign_in_at=row.last_sign_in_at.isoformat() if row.last_sign_in_at else None,
+        created_at=stored_instant(row.created_at).isoformat(),
+        last_sign_in_at=stored_instant(row.last_sign_in_at).isoformat()
+        if row.last_sign_in_at
+        else None,
     )
 
 
