@@ -132,12 +132,17 @@ def find_user(session: Session, username: str) -> UserRow:
     Raises:
         NotFound: no such user.
     """
-    row = session.execute(
-        select(UserRow).where(UserRow.username == username.strip().lower())
-    ).scalar_one_or_none()
+    row = _user_named(session, username)
     if row is None:
         raise NotFound(f"no user {username!r}: 'threadline user list' shows them")
     return row
+
+
+def _user_named(session: Session, username: str) -> UserRow | None:
+    """The user with this username (compared in lower case), or ``None``."""
+    return session.execute(
+        select(UserRow).where(UserRow.username == username.strip().lower())
+    ).scalar_one_or_none()
 
 
 def add_user(
@@ -280,9 +285,7 @@ def authenticate(ws: Workspace, username: str, password: str) -> SignedInUser:
     refused = PermissionDenied("the username or password is wrong, or the account is locked")
     now = ws.clock()
     with ws.session() as session:
-        row = session.execute(
-            select(UserRow).where(UserRow.username == username.strip().lower())
-        ).scalar_one_or_none()
+        row = _user_named(session, username)
         if row is None or row.disabled or _locked(row, now):
             _verify(_dummy_hash(), password)
             raise refused

@@ -53,6 +53,11 @@ _SHARED_LIMIT = 16
 READ_COPY_DIR = "_readcopy"
 
 
+def _case_of(paths: list[str]) -> str:
+    """The case id of evidence files (the first folder of their paths under the root)."""
+    return Path(paths[0]).parts[0]
+
+
 def _quoted(text: str) -> str:
     """Text for inside a single-quoted SQL literal."""
     return text.replace("'", "''")
@@ -282,7 +287,7 @@ class EvidenceStore:
             return None
         described = [*paths, *(f"{n}:{d.sql}" for n, d in sorted((derived or {}).items()))]
         digest = hashlib.sha256("\n".join(described).encode("utf-8")).hexdigest()[:32]
-        case_id = Path(paths[0]).parts[0]
+        case_id = _case_of(paths)
         return case_id, f"{case_id}-{digest}.duckdb"
 
     def make_read_copy(
@@ -340,12 +345,12 @@ class EvidenceStore:
     def _matching_copy(self, files: dict[str, list[str]]) -> tuple[Path, frozenset[str]] | None:
         """The read copy holding exactly ``files`` for each table named, if there is one, and
         the derived tables in it that read only tables ``files`` names."""
-        named = self._read_copy_name(files)
-        if named is None:
+        paths = [p for paths in files.values() for p in paths]
+        if not paths:
             return None
         folder = self.root / READ_COPY_DIR
         try:
-            manifest = json.loads((folder / f"{named[0]}.json").read_text("utf-8"))
+            manifest = json.loads((folder / f"{_case_of(paths)}.json").read_text("utf-8"))
         except (OSError, ValueError):
             return None
         tables = manifest.get("tables", {})

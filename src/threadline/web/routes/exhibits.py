@@ -6,6 +6,7 @@ Pages and their API twins share the services; the API routes live in :mod:`.api`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -47,11 +48,9 @@ def live_progress(request: Request, ctx: CaseContext) -> list[ExhibitProgress]:
                 job.started_at is not None and job.started_at > item.started_at
             )
             if started_after and job.running():
-                item = ExhibitProgress(**{**item.to_dict(), "status": "starting"})
-            elif started_after and job.failure() is not None:
-                item = ExhibitProgress(
-                    **{**item.to_dict(), "status": "failed", "error": job.failure()}
-                )
+                item = replace(item, status="starting")
+            elif started_after and (failure := job.failure()) is not None:
+                item = replace(item, status="failed", error=failure)
         out.append(item)
     return out
 
