@@ -65,6 +65,22 @@ class Settings(BaseSettings):
     )
     """Largest upload the web application accepts (bytes)."""
 
+    container_max_bytes: int = Field(
+        default=256 * 1024**3,
+        gt=0,
+        description="Most bytes a container exhibit (ZIP, UFDR, TAR) may expand to, in all and "
+        "per member (default 256 GiB); larger is refused as a possible ZIP bomb.",
+    )
+    """Expansion limit for container exhibits (bytes)."""
+
+    container_max_ratio: float = Field(
+        default=200.0,
+        gt=1,
+        description="Highest compression ratio a member over 1 MiB of a ZIP or UFDR may have "
+        "(default 200); higher is refused as a possible ZIP bomb.",
+    )
+    """Compression-ratio limit for members of ZIP exhibits."""
+
     import_folder: Path | None = Field(
         default=None,
         description="Folder on the server whose files web users may register as exhibits "

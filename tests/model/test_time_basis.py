@@ -212,6 +212,7 @@ def test_unparsed_status_exists_for_parsers() -> None:
         "nonexistent",
         "unparsed",
         "out_of_range",
+        "zone_unknown",
     ]
 
 

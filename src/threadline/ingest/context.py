@@ -16,6 +16,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from threadline.ingest.containers import ContainerLimits
 from threadline.ingest.issue import IngestIssue, Severity
 from threadline.model.evidence_schema import table as canonical_table
 
@@ -76,6 +77,7 @@ class ParseContext:
         options: the user's choices.
         sink: where canonical batches go.
         on_progress: called with (rows done, total rows if known) as the parser goes.
+        limits: what a container exhibit (ZIP, UFDR, TAR) may expand to (the force's settings).
     """
 
     exhibit: ExhibitFacts
@@ -83,6 +85,7 @@ class ParseContext:
     options: IngestOptions
     sink: BatchSink
     on_progress: Callable[[int, int | None], None] | None = None
+    limits: ContainerLimits = field(default_factory=ContainerLimits)
     row_counts: dict[str, int] = field(default_factory=dict)
     issues: list[IngestIssue] = field(default_factory=list)
     _issue_totals: dict[str, int] = field(default_factory=dict)

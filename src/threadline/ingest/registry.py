@@ -61,10 +61,17 @@ class Registry:
         raise NotFound(f"no parser called {name!r}; available: {names}")
 
     def detect(self, path: Path) -> list[tuple[Parser, Confidence]]:
-        """Rank the parsers that might read ``path``, most confident first (ties by name)."""
-        with path.open("rb") as handle:
-            head = handle.read(PROBE_BYTES)
-        probe = SourceProbe(path=path, head=head, size=path.stat().st_size)
+        """Rank the parsers that might read ``path``, most confident first (ties by name).
+
+        A folder is probed with no head bytes and size 0; parsers that read folders (a full
+        file-system extraction) look inside it themselves.
+        """
+        if path.is_dir():
+            probe = SourceProbe(path=path, head=b"", size=0)
+        else:
+            with path.open("rb") as handle:
+                head = handle.read(PROBE_BYTES)
+            probe = SourceProbe(path=path, head=head, size=path.stat().st_size)
         ranked = [(p, p.sniff(probe)) for p in self.parsers]
         ranked = [(p, c) for p, c in ranked if c > Confidence.NO]
         ranked.sort(key=lambda pc: (-int(pc[1]), pc[0].info.name))

@@ -20,8 +20,8 @@ Rules every table follows:
   ``<t>_status`` (:class:`threadline.model.time_basis.TimeStatus`) and ``<t>_original``; plus the
   row's declared ``time_basis``. The time is never guessed (requirement 22).
 
-Tables that later parsers fill (contacts, devices, accounts, locations, ANPR reads) are declared
-now so that the store, the SQL interface and their documentation are stable.
+Phone downloads fill contacts, devices, accounts, locations and media as well as calls and
+messages; ANPR reads are declared for the ANPR parser (issue 5).
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def _time(prefix: str, what: str) -> tuple[Column, ...]:
         Column(
             f"{prefix}_status",
             S,
-            "exact, ambiguous (repeated hour), nonexistent (spring gap), unparsed or "
+            "exact, ambiguous (repeated hour), nonexistent (spring gap), zone_unknown (a "
+            "wall-clock time with no zone: the range spans UTC-12 to UTC+14), unparsed or "
             "out_of_range (a placeholder year such as 0001 or 9999).",
         ),
         Column(f"{prefix}_original", S, f"The {what} exactly as the source wrote it."),
@@ -151,7 +152,12 @@ CALLS = Table(
         *_party("a_party", "Calling party (A)"),
         *_party("b_party", "Called party (B)"),
         *_party("c_party", "Forwarded-to or dialled party (C)"),
-        Column("target_role", S, "Which party is the exhibit's target number: a, b, c or empty."),
+        Column(
+            "target_role",
+            S,
+            "Which party is the exhibit's target number (for a phone download, the handset's "
+            "owner): a, b, c or empty.",
+        ),
         *_time("start", "start time"),
         *_time("end", "end time"),
         Column("duration_s", I, "Duration in seconds (see duration_basis)."),
@@ -174,7 +180,12 @@ MESSAGES = Table(
         Column("direction", S, "outgoing, incoming or unknown."),
         *_party("a_party", "Sender (A)"),
         *_party("b_party", "Recipient (B)"),
-        Column("target_role", S, "Which party is the exhibit's target number: a, b or empty."),
+        Column(
+            "target_role",
+            S,
+            "Which party is the exhibit's target number (for a phone download, the handset's "
+            "owner): a, b or empty.",
+        ),
         *_time("sent", "send time"),
         Column("body", S, "Message text where the source holds it (never in CDRs)."),
         *_handset(),
@@ -183,6 +194,18 @@ MESSAGES = Table(
         Column("thread", S, "Conversation or chat identifier in the source."),
         Column("time_basis", S, "The time basis the source's times were declared in."),
         *_device_state(),
+        Column("a_party_name", S, "Sender's name as the source shows it (phone downloads)."),
+        Column("thread_name", S, "Conversation or group name as the source shows it."),
+        Column(
+            "participants",
+            S,
+            "Everyone in the conversation, identifiers as the source wrote them, '; '-separated.",
+        ),
+        Column(
+            "attachments",
+            S,
+            "Attached files: paths inside the exhibit (see media), '; '-separated.",
+        ),
     ),
 )
 
@@ -232,6 +255,12 @@ DEVICES = Table(
         Column("manufacturer", S, "Handset manufacturer."),
         Column("model", S, "Handset model."),
         Column("os", S, "Operating system and version."),
+        Column(
+            "extraction",
+            S,
+            "How the data was extracted: tool, version and type (e.g. 'UFED 7.60; Physical').",
+        ),
+        Column("owner_name", S, "The device owner's name as the extraction recorded it."),
     ),
 )
 
@@ -260,6 +289,31 @@ LOCATIONS = Table(
         Column("accuracy_m", F, "Stated accuracy in metres."),
         Column("source_app", S, "Application or service that recorded it."),
         Column("time_basis", S, "The time basis the source's times were declared in."),
+        Column("deleted_state", S, "intact, deleted or unknown, as the extraction reported."),
+    ),
+)
+
+MEDIA = Table(
+    "media",
+    "Files from a phone download (photos, videos, audio, documents): hashes, type read from the "
+    "content, and the time, place and camera the file's own metadata records. Shown blurred "
+    "until the user reveals it (examiner welfare).",
+    (
+        *_provenance(),
+        Column("path", S, "Path of the file inside the exhibit (report folder or extraction)."),
+        Column("original_path", S, "Path on the device, as the extraction recorded it."),
+        Column("file_name", S, "File name."),
+        Column("size_bytes", I, "Size in bytes."),
+        Column("sha256", S, "SHA-256 of the file's bytes (hex)."),
+        Column("md5", S, "MD5 of the file's bytes (hex), for hash-set matching."),
+        Column("mime_type", S, "Type read from the file's content, not its name."),
+        *_time("taken", "time the file's metadata records (EXIF original time)"),
+        Column("latitude", F, "WGS84 latitude from the file's metadata (EXIF GPS)."),
+        Column("longitude", F, "WGS84 longitude from the file's metadata (EXIF GPS)."),
+        Column("camera_make", S, "Camera or handset make (EXIF)."),
+        Column("camera_model", S, "Camera or handset model (EXIF)."),
+        Column("time_basis", S, "How the zone of the taken time was known."),
+        *_device_state(),
     ),
 )
 
@@ -332,13 +386,14 @@ TABLES: tuple[Table, ...] = (
     DEVICES,
     ACCOUNTS,
     LOCATIONS,
+    MEDIA,
     CELL_SITES,
     ANPR_READS,
     SOURCE_ROWS,
 )
 
 #: Version of the evidence schema; bump when a table or column changes meaning.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def table(name: str) -> Table:

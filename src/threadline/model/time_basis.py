@@ -116,6 +116,10 @@ class TimeStatus(StrEnum):
     """The text parsed, but the year is outside :data:`PLAUSIBLE_YEARS`: a placeholder such as
     01/01/0001 or 31/12/9999, kept as written and never placed in UTC."""
 
+    ZONE_UNKNOWN = "zone_unknown"
+    """A wall-clock time whose source gives no zone (an XRY time without ``UTC+n``, a photo's
+    EXIF time): the range spans every zone in use, UTC-12 to UTC+14, and no instant is chosen."""
+
 
 @dataclass(frozen=True, slots=True)
 class ResolvedInstant:

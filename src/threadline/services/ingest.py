@@ -31,6 +31,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from threadline.errors import ConfigError, StoreError, ThreadlineError
+from threadline.ingest.containers import ContainerLimits
 from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
 from threadline.ingest.contract import Confidence, Parser
 from threadline.ingest.issue import IngestIssue, Severity
@@ -84,9 +85,12 @@ def choose_parser(
     """
     if parser is not None:
         return ws.registry.get(parser)
-    if kind != "file":
-        raise ConfigError(f"exhibit {reference} is a folder: name the parser with --parser")
     ranked = ws.registry.detect(path)
+    if not ranked and kind != "file":
+        raise ConfigError(
+            f"exhibit {reference} is a folder that no parser recognises: name the parser with "
+            "--parser"
+        )
     if not ranked:
         names = ", ".join(p.info.name for p in ws.registry.parsers)
         raise ConfigError(f"{path_name}: no parser recognises this file (parsers: {names})")
@@ -207,6 +211,11 @@ def _ingest_locked(
         parser_ref=chosen.info.ref,
         options=options,
         sink=writer,
+        limits=ContainerLimits(
+            max_total_bytes=ws.settings.container_max_bytes,
+            max_member_bytes=ws.settings.container_max_bytes,
+            max_ratio=ws.settings.container_max_ratio,
+        ),
         # written to the run row as it goes, so the web page can follow it from another process
         on_progress=ProgressRecorder(ws, run_id, estimate_rows(path), on_progress),
     )

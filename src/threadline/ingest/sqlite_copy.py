@@ -1,0 +1,112 @@
+"""Reading a handset's SQLite database without changing the exhibit, with its WAL applied.
+
+Android and iOS keep messages, calls and contacts in SQLite. The newest changes may be only in
+the write-ahead log (``<db>-wal``) beside the database (formats.md §5: an address book whose recent
+contacts are only in the WAL), and opening a database with SQLite writes to it (it checkpoints the
+WAL, creates ``-shm``). So the database and its WAL are copied to a scratch folder and the copy is
+opened; the exhibit is never opened for writing (ACPO principle 1, requirement 16).
+
+Encrypted WhatsApp backups (``msgstore.db.crypt12/14/15``) are recognised by name and header and
+reported as encrypted; a file that is not SQLite, or is damaged, raises
+:class:`~threadline.errors.ParseError` naming it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from threadline.errors import ParseError
+
+__all__ = [
+    "SQLITE_HEADER",
+    "columns",
+    "is_encrypted_backup",
+    "is_sqlite",
+    "open_sqlite_copy",
+    "tables",
+]
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+_CRYPT_NAME = re.compile(r"\.crypt\d+$", re.IGNORECASE)
+
+
+def is_sqlite(head: bytes) -> bool:
+    """Whether the first bytes are an SQLite 3 database header."""
+    return head.startswith(SQLITE_HEADER)
+
+
+def is_encrypted_backup(name: str) -> bool:
+    """Whether a file name is an encrypted WhatsApp backup (``msgstore.db.crypt14`` ...)."""
+    return _CRYPT_NAME.search(name) is not None
+
+
+def refuse_encrypted(name: str) -> None:
+    """Raise the error for an encrypted WhatsApp backup.
+
+    Raises:
+        ParseError: always, naming the file.
+    """
+    raise ParseError(
+        "this is an encrypted WhatsApp backup (crypt12/14/15); it cannot be read without the "
+        "key from the handset (files/key). Supply the decrypted msgstore.db instead",
+        path=name,
+    )
+
+
+@contextmanager
+def open_sqlite_copy(
+    path: Path, *, name: str, wal: Path | None = None
+) -> Iterator[sqlite3.Connection]:
+    """Open a scratch copy of the database at ``path`` (with its WAL applied) for reading.
+
+    Args:
+        path: the database file (in the exhibit or a container's scratch copy).
+        name: its path inside the exhibit, for messages.
+        wal: its write-ahead log; by default ``<path>-wal`` if it exists.
+
+    Raises:
+        ParseError: the file is an encrypted backup, is not SQLite, or is damaged.
+    """
+    if is_encrypted_backup(name):
+        refuse_encrypted(name)
+    with path.open("rb") as handle:
+        head = handle.read(len(SQLITE_HEADER))
+    if not is_sqlite(head):
+        raise ParseError("not an SQLite database (no 'SQLite format 3' header)", path=name)
+    wal = wal if wal is not None else path.with_name(path.name + "-wal")
+    with tempfile.TemporaryDirectory(prefix="threadline-sqlite-") as scratch:
+        copy = Path(scratch) / "db.sqlite"
+        shutil.copyfile(path, copy)
+        if wal.is_file():
+            shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
+        try:
+            con = sqlite3.connect(copy)
+        except sqlite3.Error as exc:  # pragma: no cover - connect is lazy in practice
+            raise ParseError(f"the database cannot be opened: {exc}", path=name) from exc
+        try:
+            con.row_factory = sqlite3.Row
+            try:
+                con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise ParseError(f"the database is damaged or encrypted: {exc}", path=name) from exc
+            yield con
+        finally:
+            con.close()
+
+
+def tables(con: sqlite3.Connection) -> frozenset[str]:
+    """The names of the database's tables, lower case."""
+    rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return frozenset(str(r[0]).lower() for r in rows)
+
+
+def columns(con: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    """The column names of ``table``, lower case (empty when there is no such table)."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    return tuple(str(r[1]).lower() for r in con.execute(f"PRAGMA table_info({quoted})"))
