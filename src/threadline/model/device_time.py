@@ -39,6 +39,8 @@ __all__ = [
 #: 2001-01-01T00:00:00Z, the epoch of Apple's Core Data ("Cocoa"/Mac absolute) times.
 COCOA_EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
 
+_UNIX_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
 #: A Cocoa value above this is in nanoseconds, not seconds (iOS 11 and later; iLEAPP's rule).
 _COCOA_NANOSECONDS_ABOVE: Final = 10**15
 
@@ -101,9 +103,10 @@ def _number_text(value: int | float | str) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def _after(epoch: datetime, delta: timedelta, original: str) -> DeviceTime:
+def _after(epoch: datetime, microseconds: int | float, original: str) -> DeviceTime:
+    """``epoch`` plus a count of microseconds; out of range when the sum leaves the calendar."""
     try:
-        return _exact(epoch + delta, original, "UTC")
+        return _exact(epoch + timedelta(microseconds=microseconds), original, "UTC")
     except OverflowError:
         return DeviceTime(None, None, None, TimeStatus.OUT_OF_RANGE, original, "UTC")
 
@@ -121,10 +124,8 @@ def from_unix_ms(value: int | float | str | None) -> DeviceTime | None:
         number = int(value) if not isinstance(value, float) else value
     except ValueError:
         return unparsed(original, "UTC")
-    if isinstance(number, float):
-        return _after(datetime(1970, 1, 1, tzinfo=UTC), timedelta(milliseconds=number), original)
     # integer arithmetic keeps the millisecond exact
-    return _after(datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=number * 1000), original)
+    return _after(_UNIX_EPOCH, number * 1000, original)
 
 
 def from_unix_s(value: int | float | str | None) -> DeviceTime | None:
@@ -136,7 +137,7 @@ def from_unix_s(value: int | float | str | None) -> DeviceTime | None:
         number = float(value) if isinstance(value, float) else int(value)
     except ValueError:
         return unparsed(original, "UTC")
-    return _after(datetime(1970, 1, 1, tzinfo=UTC), timedelta(seconds=number), original)
+    return _after(_UNIX_EPOCH, number * 1_000_000, original)
 
 
 def from_cocoa(value: int | float | str | None) -> DeviceTime | None:
@@ -157,11 +158,9 @@ def from_cocoa(value: int | float | str | None) -> DeviceTime | None:
         except ValueError:
             return unparsed(original, "UTC")
     if abs(number) > _COCOA_NANOSECONDS_ABOVE:
-        # nanoseconds: keep integer precision down to the microsecond
-        delta = timedelta(microseconds=int(number) // 1000)
-    else:
-        delta = timedelta(seconds=number)
-    return _after(COCOA_EPOCH, delta, original)
+        # nanoseconds: integer division keeps precision down to the microsecond
+        return _after(COCOA_EPOCH, int(number) // 1000, original)
+    return _after(COCOA_EPOCH, number * 1_000_000, original)
 
 
 def _offset(text: str) -> timedelta:
