@@ -217,7 +217,7 @@ def _ingest_locked(
             max_ratio=ws.settings.container_max_ratio,
         ),
         # written to the run row as it goes, so the web page can follow it from another process
-        on_progress=ProgressRecorder(ws, run_id, estimate_rows(path), on_progress),
+        on_progress=ProgressRecorder(ws, run_id, _expected_rows(chosen, path), on_progress),
     )
     if "calls" in chosen.info.tables and (comms is None or not comms.authorisation):
         ctx.issue(
@@ -274,6 +274,15 @@ def _ingest_locked(
                 detail={"runs": sorted(current), "reason": "superseded by run " + run_id},
             )
     return result
+
+
+def _expected_rows(parser: Parser, path: Path) -> int | None:
+    """About how many rows a tabular exhibit holds (its line count), for the progress bar.
+
+    Only for line-per-record formats: counting the lines of a multi-gigabyte extraction report
+    would read it twice and say nothing about its records.
+    """
+    return estimate_rows(path) if "csv" in parser.info.formats else None
 
 
 def _complete(
