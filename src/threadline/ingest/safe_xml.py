@@ -75,6 +75,15 @@ def iterparse_safe(
             yield event, element
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, 0)
+        if not checked and "entit" in str(exc.msg).lower():
+            # libxml2 stops an entity expansion attack inside the DTD, before the first element
+            # reaches the DOCTYPE check above: the same refusal
+            raise HostileInput(
+                "the XML declares a document type (DOCTYPE) with entities that expand without "
+                f"limit ({exc.msg}); the file is refused",
+                path=name,
+                locator=f"line={line}, column={column}",
+            ) from exc
         raise ParseError(
             f"the XML is malformed or truncated: {exc.msg}",
             path=name,
