@@ -121,3 +121,11 @@ def test_columns_name_the_five_time_columns() -> None:
         "sent_status": "exact",
         "sent_original": "1000000000",
     }
+
+
+@pytest.mark.parametrize("value", [float("inf"), "inf", float("nan"), "-inf"])
+def test_infinite_and_not_a_number_counts_are_unparsed(value: float | str) -> None:
+    for decode in (from_cocoa, from_unix_ms, from_unix_s):
+        decoded = decode(value)
+        assert decoded is not None
+        assert decoded.status is TimeStatus.UNPARSED

@@ -18,6 +18,7 @@ Pure: no I/O, no mutable module state.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -105,6 +106,8 @@ def _number_text(value: int | float | str) -> str:
 
 def _after(epoch: datetime, microseconds: int | float, original: str) -> DeviceTime:
     """``epoch`` plus a count of microseconds; out of range when the sum leaves the calendar."""
+    if not math.isfinite(microseconds):
+        return unparsed(original, "UTC")
     try:
         return _exact(epoch + timedelta(microseconds=microseconds), original, "UTC")
     except OverflowError:
@@ -157,6 +160,8 @@ def from_cocoa(value: int | float | str | None) -> DeviceTime | None:
             number = float(value)
         except ValueError:
             return unparsed(original, "UTC")
+    if not math.isfinite(number):
+        return unparsed(original, "UTC")
     if abs(number) > _COCOA_NANOSECONDS_ABOVE:
         # nanoseconds: integer division keeps precision down to the microsecond
         return _after(COCOA_EPOCH, int(number) // 1000, original)
