@@ -250,3 +250,26 @@ def test_failure_while_recording_a_run_leaves_nothing_visible(
     ]
     monkeypatch.undo()
     assert ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1").row_counts["calls"] == 3
+
+
+def test_unrecorded_authorisation_is_flagged_for_network_returns_only(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A network return without its authorisation is flagged (requirements 21, 37); a seized
+    handset's download is not communications data and is not."""
+    _case(workspace)
+    exhibits.add_exhibit(
+        workspace, "OP-CEDAR", "JB/1", _cdr(tmp_path), producer="P", description="D"
+    )
+    vcard = tmp_path / "contacts.vcf"
+    vcard.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Tomek boss\r\nTEL:07700 900123\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    exhibits.add_exhibit(workspace, "OP-CEDAR", "JB/2", vcard, producer="P", description="D")
+    ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/1")
+    ingest.ingest_exhibit(workspace, "OP-CEDAR", "JB/2")
+    network = {i.code for i in query.list_issues(workspace, "OP-CEDAR", "JB/1")}
+    handset = {i.code for i in query.list_issues(workspace, "OP-CEDAR", "JB/2")}
+    assert "comms.unrecorded" in network
+    assert "comms.unrecorded" not in handset

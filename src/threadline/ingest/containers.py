@@ -21,11 +21,13 @@ copies a member into a scratch folder (the exhibit is never modified: ACPO princ
 from __future__ import annotations
 
 import contextlib
+import lzma
 import re
 import shutil
 import stat
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
@@ -206,7 +208,8 @@ class ZipContainer:
         self.skipped: list[str] = []
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+            # zipfile raises NotImplementedError for a version or method it does not support
             raise IngestError(f"not a readable ZIP archive: {exc}", path=name) from exc
         self._infos: dict[str, zipfile.ZipInfo] = {}
         members = []
@@ -256,7 +259,7 @@ class TarContainer:
         self.skipped: list[str] = []
         try:
             self._tar = tarfile.open(path)  # noqa: SIM115 - closed by close()
-        except (tarfile.TarError, OSError) as exc:
+        except (tarfile.TarError, OSError, zlib.error, lzma.LZMAError) as exc:
             raise IngestError(f"not a readable TAR archive: {exc}", path=name) from exc
         self._infos: dict[str, tarfile.TarInfo] = {}
         members = []
@@ -272,7 +275,8 @@ class TarContainer:
                 members.append(Member(member_name, info.size))
                 if len(members) > limits.max_members:
                     break
-        except (tarfile.TarError, EOFError, OSError) as exc:
+        except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            # a damaged gzip or xz stream raises its codec's own error, not an OSError
             self._tar.close()
             raise IngestError(f"the TAR archive is damaged: {exc}", path=name) from exc
         _check_totals(name, members, limits)
@@ -306,7 +310,8 @@ def open_container(path: Path, name: str, limits: ContainerLimits | None = None)
         return FolderContainer(path, name)
     if zipfile.is_zipfile(path):
         return ZipContainer(path, name, limits)
-    with contextlib.suppress(OSError):
+    # a truncated or damaged gzip/xz stream makes is_tarfile raise its codec's error
+    with contextlib.suppress(OSError, EOFError, zlib.error, lzma.LZMAError):
         if tarfile.is_tarfile(path):
             return TarContainer(path, name, limits)
     raise IngestError("not a folder, ZIP or TAR archive", path=name)

@@ -44,6 +44,9 @@ class ParserInfo:
         fixtures: test fixture paths (relative to the repository's ``tests/`` folder) that a
             golden test parses; the registry test checks each exists.
         tables: the canonical tables it writes.
+        communications_data: whether it reads communications data acquired under the IPA 2016
+            (network returns), whose authorisation must be recorded on the exhibit
+            (requirements 21, 37); a seized handset's download is not.
     """
 
     name: str
@@ -53,6 +56,7 @@ class ParserInfo:
     tables: tuple[str, ...]
     references: tuple[str, ...] = ()
     fixtures: tuple[str, ...] = field(default=())
+    communications_data: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

@@ -25,6 +25,7 @@ file) and ``<place>`` the record's place in it, e.g. ``report.xml#line=1842;mode
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -38,7 +39,7 @@ from threadline.ingest.issue import Severity
 from threadline.model.device_time import DeviceTime
 from threadline.model.evidence_schema import SOURCE_ROWS, Table
 from threadline.model.evidence_schema import table as canonical_table
-from threadline.model.ids import row_id
+from threadline.model.ids import ID_HEX_LENGTH, key_material
 from threadline.model.imei import normalise_imei
 from threadline.model.phone import normalise_phone
 from threadline.model.time_basis import TimeStatus
@@ -48,7 +49,8 @@ __all__ = ["BATCH_ROWS", "RowWriter", "jid_number", "raw_value"]
 #: Rows buffered per table before a batch goes to the store.
 BATCH_ROWS: Final = 20_000
 
-_PROVENANCE: Final = frozenset({"row_id", "exhibit_id", "locator", "parser"})
+_PROVENANCE_ORDER: Final = ("row_id", "exhibit_id", "locator", "parser")
+_PROVENANCE: Final = frozenset(_PROVENANCE_ORDER)
 _JID: Final = re.compile(r"^\+?(\d{6,15})(?:[:.]\d+)?@(?:s\.whatsapp\.net|c\.us)$", re.IGNORECASE)
 _IMSI: Final = re.compile(r"^\d{6,15}$")
 
@@ -71,27 +73,30 @@ def raw_value(value: Any) -> Any:
 
 
 class _Buffer:
-    """Column lists of one table, filled row by row."""
+    """Rows of one table, kept as dictionaries until Arrow converts them in one call (faster
+    than appending to a list per column, which costs a Python step per column per row)."""
 
     def __init__(self, spec: Table) -> None:
         self.spec = spec
         self.schema = arrow_schema(spec)
-        self.columns: dict[str, list[Any]] = {name: [] for name in spec.column_names}
-        self.rows = 0
+        self._names = frozenset(spec.column_names) - _PROVENANCE
+        self._rows: list[dict[str, Any]] = []
 
-    def add(self, values: Mapping[str, Any]) -> None:
-        unknown = set(values) - self.columns.keys()
-        if unknown:
-            raise KeyError(f"no column(s) {sorted(unknown)} in table {self.spec.name}")
-        for name, column in self.columns.items():
-            column.append(values.get(name))
-        self.rows += 1
+    @property
+    def rows(self) -> int:
+        return len(self._rows)
+
+    def add(self, provenance: tuple[str, str, str, str], values: Mapping[str, Any]) -> None:
+        if not self._names.issuperset(values):
+            unknown = sorted(set(values) - self._names)
+            raise KeyError(f"no column(s) {unknown} in table {self.spec.name}")
+        row = dict(zip(_PROVENANCE_ORDER, provenance, strict=True))
+        row.update(values)
+        self._rows.append(row)
 
     def take(self) -> pa.Table:
-        batch = pa.Table.from_pydict(self.columns, schema=self.schema)
-        for column in self.columns.values():
-            column.clear()
-        self.rows = 0
+        batch = pa.Table.from_pylist(self._rows, schema=self.schema)
+        self._rows = []
         return batch
 
 
@@ -107,7 +112,10 @@ class RowWriter:
         self.region = region
         self._buffers: dict[str, _Buffer] = {}
         self._raw_seen: set[str] = set()
+        self._id_prefix = key_material("row", ctx.exhibit.exhibit_id)
         self.rows_done = 0
+        #: (table, locator) of every row added while not ``None`` (see :meth:`track`)
+        self.tracked: set[tuple[str, str]] | None = None
 
     def __enter__(self) -> RowWriter:
         return self
@@ -137,25 +145,28 @@ class RowWriter:
         Raises:
             KeyError: a column is not in the table (a parser bug, not bad input).
         """
-        if _PROVENANCE & values.keys():
+        if not _PROVENANCE.isdisjoint(values):
             raise KeyError(f"provenance columns are filled by the writer, not given: {table}")
-        identifier = row_id(self.ctx.exhibit.exhibit_id, locator)
+        # row_id(exhibit_id, locator), with the exhibit's part of the key material made once
+        identifier = hashlib.sha256(
+            f"{self._id_prefix}{len(locator)}:{locator}".encode()
+        ).hexdigest()[:ID_HEX_LENGTH]
+        if self.tracked is not None:
+            self.tracked.add((table, locator))
         buffer = self._buffers.get(table)
         if buffer is None:
             buffer = self._buffers[table] = _Buffer(canonical_table(table))
-        buffer.add(
-            {
-                "row_id": identifier,
-                "exhibit_id": self.ctx.exhibit.exhibit_id,
-                "locator": locator,
-                "parser": self.ctx.parser_ref,
-                **values,
-            }
-        )
+        provenance = (identifier, self.ctx.exhibit.exhibit_id, locator, self.ctx.parser_ref)
+        buffer.add(provenance, values)
         if raw is not None and locator not in self._raw_seen:
             self._raw_seen.add(locator)
             text = json.dumps({k: raw_value(v) for k, v in raw.items()}, ensure_ascii=False)
-            self.add(SOURCE_ROWS.name, locator, {"raw": text})
+            raws = self._buffers.get(SOURCE_ROWS.name)
+            if raws is None:
+                raws = self._buffers[SOURCE_ROWS.name] = _Buffer(SOURCE_ROWS)
+            raws.add(provenance, {"raw": text})
+            if raws.rows >= self.batch_rows:
+                self._flush(SOURCE_ROWS.name)
         if buffer.rows >= self.batch_rows:
             self._flush(table)
         if table != SOURCE_ROWS.name:

@@ -61,7 +61,7 @@ def refuse_encrypted(name: str) -> None:
 
 @contextmanager
 def open_sqlite_copy(
-    path: Path, *, name: str, wal: Path | None = None
+    path: Path, *, name: str, wal: Path | None = None, apply_wal: bool = True
 ) -> Iterator[sqlite3.Connection]:
     """Open a scratch copy of the database at ``path`` (with its WAL applied) for reading.
 
@@ -69,6 +69,7 @@ def open_sqlite_copy(
         path: the database file (in the exhibit or a container's scratch copy).
         name: its path inside the exhibit, for messages.
         wal: its write-ahead log; by default ``<path>-wal`` if it exists.
+        apply_wal: ``False`` to read the database file alone, as at its last checkpoint.
 
     Raises:
         ParseError: the file is an encrypted backup, is not SQLite, or is damaged.
@@ -83,7 +84,7 @@ def open_sqlite_copy(
     with tempfile.TemporaryDirectory(prefix="threadline-sqlite-") as scratch:
         copy = Path(scratch) / "db.sqlite"
         shutil.copyfile(path, copy)
-        if wal.is_file():
+        if apply_wal and wal.is_file():
             shutil.copyfile(wal, Path(scratch) / "db.sqlite-wal")
         try:
             con = sqlite3.connect(copy)
@@ -93,7 +94,9 @@ def open_sqlite_copy(
             con.row_factory = sqlite3.Row
             try:
                 con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            except sqlite3.DatabaseError as exc:
+            # a damaged schema's error message can carry bytes that are not UTF-8, which the
+            # sqlite3 module raises as UnicodeDecodeError instead of DatabaseError
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise ParseError(f"the database is damaged or encrypted: {exc}", path=name) from exc
             yield con
         finally:

@@ -219,7 +219,7 @@ def _ingest_locked(
         # written to the run row as it goes, so the web page can follow it from another process
         on_progress=ProgressRecorder(ws, run_id, _expected_rows(chosen, path), on_progress),
     )
-    if "calls" in chosen.info.tables and (comms is None or not comms.authorisation):
+    if chosen.info.communications_data and (comms is None or not comms.authorisation):
         ctx.issue(
             Severity.WARNING,
             "comms.unrecorded",

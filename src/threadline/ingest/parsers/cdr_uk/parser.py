@@ -95,6 +95,7 @@ class CdrUkParser:
         title="UK network call data records (mapping-driven CSV/XLSX)",
         formats=("csv", "xlsx"),
         tables=("calls", "messages", "data_sessions", "source_rows"),
+        communications_data=True,
         references=(
             "formats.md §7a (no official operator column list is public)",
             "domain.md §3.4, §7.8 and requirements 21–24, 37",

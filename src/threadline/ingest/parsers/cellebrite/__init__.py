@@ -1,0 +1,1 @@
+"""Cellebrite UFED report (UFDR or report.xml)."""

@@ -1,0 +1,1 @@
+"""MSAB XRY exports (text and XML)."""
