@@ -110,13 +110,16 @@ IDENTIFIER_COLUMNS: MappingProxyType[EntityKind, tuple[IdentifierColumn, ...]] =
 
 
 #: Each event table's principal time, as the prefix of its five time columns
-#: (``<prefix>_utc``, ``_earliest_utc``, ``_latest_utc``, ``_status``, ``_original``).
+#: (``<prefix>_utc``, ``_earliest_utc``, ``_latest_utc``, ``_status``, ``_original``). A media
+#: file's is the time its own metadata says it was taken (EXIF), so photographs take their place
+#: in the timeline.
 EVENT_TIMES: MappingProxyType[str, str] = MappingProxyType(
     {
         "calls": "start",
         "messages": "sent",
         "data_sessions": "start",
         "locations": "at",
+        "media": "taken",
         "anpr_reads": "read",
     }
 )

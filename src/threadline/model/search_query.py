@@ -15,6 +15,9 @@ How the text is read:
 * If the whole text is none of these and has several parts, each part is tried the same way:
   parts are separated by commas or semicolons where there are any (``07700 900123, 07700
   900456`` is two numbers), otherwise by spaces (``07700900123 07700900456``).
+* A file hash, 32 hex digits (MD5) or 64 (SHA-256), alone or in a list, is looked up exactly
+  among the media files' hashes (upper or lower case; the hashes are compared in lower case).
+  A hash is not also searched as words.
 * Text that is not made of identifiers only is also searched for as words (runs of letters and
   digits) in the row text (names, message bodies, e-mail addresses, user names); a row must hold
   all the words. With letters in it, it is also a *name as recorded*, compared without regard to
@@ -37,7 +40,14 @@ from threadline.model.imsi import normalise_imsi
 from threadline.model.phone import normalise_phone
 from threadline.model.vrm import VrmFormat, normalise_vrm
 
-__all__ = ["MAX_QUERY_LENGTH", "EntityTerm", "SearchQuery", "interpret_query", "person_key"]
+__all__ = [
+    "MAX_QUERY_LENGTH",
+    "EntityTerm",
+    "SearchQuery",
+    "file_hash",
+    "interpret_query",
+    "person_key",
+]
 
 #: Longest search text accepted, in characters: a search is a few identifiers or words, and a
 #: bound keeps a hostile request from costing much.
@@ -52,6 +62,7 @@ _WORD = re.compile(r"[^\W_]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _DIGITS_ONLY = re.compile(r"^[\d\s\-./]+$")
 _IMSI_LENGTHS = (14, 15)
+_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{64})$")
 
 
 def person_key(name: str) -> str:
@@ -102,17 +113,23 @@ class SearchQuery:
         terms: the identifier keys to look up, without duplicates, in reading order.
         words: the words to find in row text (casefolded), at most :data:`MAX_WORDS`.
         dropped_words: how many words beyond :data:`MAX_WORDS` were not searched for.
+        hashes: file hashes (MD5 or SHA-256, lower-case hex) to find among media files.
     """
 
     text: str
     terms: tuple[EntityTerm, ...]
     words: tuple[str, ...]
     dropped_words: int = 0
+    hashes: tuple[str, ...] = ()
 
     @property
     def description(self) -> str:
         """The reading in words, for the results page and the audit log."""
         parts = [term.reading for term in self.terms]
+        parts += [
+            f"file hash {value} ({'MD5' if len(value) == 32 else 'SHA-256'})"
+            for value in self.hashes
+        ]
         if self.words:
             listed = ", ".join(f'"{word}"' for word in self.words)
             parts.append(f"text containing all of {listed}")
@@ -123,13 +140,16 @@ class SearchQuery:
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output and the audit log."""
-        return {
+        """Plain data for JSON output and the audit log (``hashes`` only when there are any)."""
+        data: dict[str, Any] = {
             "text": self.text,
             "terms": [term.to_dict() for term in self.terms],
             "words": list(self.words),
             "description": self.description,
         }
+        if self.hashes:
+            data["hashes"] = list(self.hashes)
+        return data
 
 
 def _number_term(part: str) -> EntityTerm | None:
@@ -170,6 +190,12 @@ def _vehicle_term(part: str) -> EntityTerm | None:
     )
 
 
+def file_hash(part: str) -> str | None:
+    """``part`` as a file hash (MD5 or SHA-256 hex, lower case), or ``None``."""
+    text = part.strip()
+    return text.lower() if _HASH.match(text) else None
+
+
 def _identifier_terms(part: str) -> list[EntityTerm]:
     """Every identifier ``part`` can be read as (possibly none)."""
     terms: list[EntityTerm] = []
@@ -197,15 +223,24 @@ def interpret_query(text: str) -> SearchQuery:
         ordinary characters here.
     """
     stripped = text.strip()
+    whole_hash = file_hash(stripped)
+    if whole_hash is not None:
+        return SearchQuery(text=text, terms=(), words=(), hashes=(whole_hash,))
     terms = _identifier_terms(stripped) if stripped else []
     words: list[str] = []
+    hashes: list[str] = []
     if not terms:
         separators = _LIST_SEPARATORS if _LIST_SEPARATORS.search(stripped) else _SPACES
         parts = [part.strip() for part in separators.split(stripped) if part.strip()]
         readings = [_identifier_terms(part) for part in parts] if len(parts) > 1 else []
-        for reading in readings:
+        understood = []
+        for part, reading in zip(parts, readings, strict=False):
+            found = None if reading else file_hash(part)
+            if found is not None:
+                hashes.append(found)
             terms.extend(reading)
-        if not readings or not all(readings):
+            understood.append(bool(reading) or found is not None)
+        if not understood or not all(understood):
             # not identifiers only: a name as recorded, and words of text
             if _HAS_LETTER.search(stripped):
                 key = person_key(stripped)
@@ -219,4 +254,5 @@ def interpret_query(text: str) -> SearchQuery:
         terms=tuple(unique.values()),
         words=tuple(words[:MAX_WORDS]),
         dropped_words=max(0, len(words) - MAX_WORDS),
+        hashes=tuple(dict.fromkeys(hashes)),
     )

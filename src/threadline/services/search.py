@@ -1,4 +1,5 @@
-"""Case search: identifiers in any written form, names, VRMs and message text, across a case.
+"""Case search: identifiers in any written form, names, VRMs, message text and media files (by
+name, path, camera, or exactly by MD5 or SHA-256), across a case.
 
 The search text is read into identifier keys and words (:mod:`threadline.model.search_query`) and
 looked up in the case's search index (:mod:`threadline.store.search_index`), a derived artefact
@@ -38,6 +39,7 @@ from threadline.store.search_index import (
     SearchIndex,
     current_index,
     ensure_index,
+    hash_term,
     index_fingerprint,
     key_term,
 )
@@ -73,6 +75,7 @@ TABLE_TITLES: dict[str, str] = {
     "contacts": "Contacts",
     "devices": "Devices",
     "accounts": "Accounts",
+    "media": "Media files",
     "anpr_reads": "ANPR reads",
     "cell_sites": "Cell sites",
 }
@@ -439,7 +442,7 @@ def search_case(
     index, _built = _open_index(ws, evidence)
     keys = [key_term(term.kind, term.key) for term in query.terms]
     found = index.search_rows(
-        keys,
+        [*keys, *(hash_term(value) for value in query.hashes)],
         query.words,
         tables=INDEXED_TABLES if table is None else (table,),
         limit=limit,
@@ -489,6 +492,7 @@ def search_case(
                 "interpretation": query.description,
                 "terms": [term.to_dict() for term in query.terms],
                 "words": list(query.words),
+                "hashes": list(query.hashes),
                 "table": table,
                 "limit": limit,
                 "offset": offset,

@@ -1,6 +1,7 @@
 """The case timeline: every event of a case's evidence in one chronological view.
 
-Calls, messages, data sessions, location fixes and ANPR reads (:data:`EVENT_TIMES` names each
+Calls, messages, data sessions, location fixes, media files (by the time their metadata says
+they were taken) and ANPR reads (:data:`EVENT_TIMES` names each
 event table's time) are listed together in time order, filtered by table, exhibit, entity (a
 number, handset, SIM, vehicle or name, found through
 :data:`threadline.model.entity_keys.IDENTIFIER_COLUMNS`) and date range. Each event carries its
@@ -8,10 +9,11 @@ time in UTC and in UK local time labelled GMT or BST, and what is needed to trac
 exhibit row: row id, exhibit reference and locator (requirement 20).
 
 Times are never guessed (requirement 22). An event whose local time was ambiguous (the repeated
-autumn hour) or nonexistent (the spring gap) has no single instant: it is placed by its earliest
-reading, flagged with its status, and shown with both readings and both labels. An event whose
-time could not be read at all comes after every timed event. The order is therefore (exact time
-or earliest reading, row id, table), and a date range applies to that same instant.
+autumn hour) or nonexistent (the spring gap), or a handset's wall-clock time whose zone is not
+known (``zone_unknown``: anywhere from UTC-12 to UTC+14), has no single instant: it is placed by
+its earliest reading, flagged with its status, and shown with both readings and both labels. An
+event whose time could not be read at all comes after every timed event. The order is therefore
+(exact time or earliest reading, row id, table), and a date range applies to that same instant.
 
 Pages are fetched by keyset: each page returns an opaque cursor naming the last event shown and
 the filters it was shown under; the next page starts strictly after it, so pages join up with no
@@ -32,6 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Final
 
 from threadline.errors import ConfigError, NotFound
@@ -136,6 +139,7 @@ class TimelineEvent:
         parties: the numbers and vehicle on the row, in column order (only those present).
         duration_s: duration in seconds, where recorded.
         cell: the serving cell at the start, where recorded.
+        detail: what else names the event: a media file's name.
     """
 
     row_id: str
@@ -148,6 +152,7 @@ class TimelineEvent:
     parties: tuple[Party, ...]
     duration_s: int | None
     cell: str | None
+    detail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
@@ -162,6 +167,7 @@ class TimelineEvent:
             "parties": [p.to_dict() for p in self.parties],
             "duration_s": self.duration_s,
             "cell": self.cell,
+            "detail": self.detail,
         }
 
 
@@ -506,7 +512,8 @@ def _event_select(table: str) -> str:
         f"SELECT '{ident(table)}' AS tbl, row_id, exhibit_id, locator, {time_select(table)}, "
         f"{optional(table, 'direction', 'direction')}, {', '.join(slots)}, "
         f"{optional(table, 'duration_s', 'duration_s', 'BIGINT')}, "
-        f"{optional(table, cell_column(table), 'cell')} FROM {ident(table)}"
+        f"{optional(table, cell_column(table), 'cell')}, "
+        f"{optional(table, 'file_name', 'detail')} FROM {ident(table)}"
     )
 
 
@@ -514,12 +521,18 @@ def _earliest(table: str) -> str:
     return ident(EVENT_TIMES[table] + TIME_PARTS["earliest"][0])
 
 
+#: Rows of an event table that are not events: a media file whose metadata records no time at
+#: all (not even unreadable text) was not taken at any known moment; the media view lists it.
+_NOT_EVENTS: Final = MappingProxyType({"media": "taken_status IS NOT NULL"})
+
+
 def _base_clauses(table: str, filters: TimelineFilters) -> list[str]:
-    """The filter clauses every branch of ``table`` carries: the date range.
+    """The filter clauses every branch of ``table`` carries: which rows are events, and the
+    date range.
 
     Exhibits need no clause: the connection is opened over the chosen exhibits' files only.
     """
-    clauses = []
+    clauses = [_NOT_EVENTS[table]] if table in _NOT_EVENTS else []
     if filters.start is not None:
         clauses.append(f"{_earliest(table)} >= $start")
     if filters.end is not None:
@@ -647,6 +660,8 @@ def _case_page(
     range).
     """
     ranged = filters.start is not None or filters.end is not None
+    # the case store's row counts include rows that are not events (see _NOT_EVENTS)
+    counted = ranged or any(t in _NOT_EVENTS for t in tables)
     times = " UNION ALL ".join(
         f"SELECT {_earliest(t)} AS t FROM {ident(t)}" + _where(*_base_clauses(t, filters))
         for t in tables
@@ -657,14 +672,14 @@ def _case_page(
     stats = run_select(
         con,
         f"WITH u AS MATERIALIZED ({times}) SELECT "
-        + ("(SELECT count(*) FROM u)" if ranged else "NULL")
+        + ("(SELECT count(*) FROM u)" if counted else "NULL")
         + f" AS n, (SELECT t FROM u WHERE {later} ORDER BY t LIMIT 1 OFFSET $offset) AS bound",
         params
         | {"offset": limit}
         | ({"after_time": after["after_time"]} if "after_time" in after else {}),
     )[0]
     # without a date range the case store's row counts give the total without reading rows
-    total = int(stats["n"]) if ranged else sum(evidence.rows(t, exhibit_ids) for t in tables)
+    total = int(stats["n"]) if counted else sum(evidence.rows(t, exhibit_ids) for t in tables)
     bound = stats["bound"]
     branches = []
     for table in tables:
@@ -682,7 +697,7 @@ def _case_page(
             tail = f"{earliest} IS NULL"
             if position is not None and position.time is None:
                 tail = _after_clause(table, position)
-            branches.append(_event_select(table) + _where(tail))
+            branches.append(_event_select(table) + _where(tail, *base))
     used = params | after | {"limit": limit + 1}
     if bound is not None:
         used["bound"] = bound
@@ -728,6 +743,7 @@ def _event(r: dict[str, Any], evidence: CaseEvidence) -> TimelineEvent:
         parties=tuple(parties),
         duration_s=r["duration_s"],
         cell=r["cell"],
+        detail=r["detail"],
     )
 
 

@@ -12,7 +12,9 @@ Documents:
   ``vehicle:<VRM>``, ``person:<casefolded name>``), read from
   :data:`threadline.model.entity_keys.IDENTIFIER_COLUMNS`, the one map of where identifiers sit;
   its searchable text (names, message bodies, e-mail addresses, user names, and identifier values
-  that did not normalise, such as ``Withheld`` or a sender name); a sortable time (epoch
+  that did not normalise, such as ``Withheld`` or a sender name); a media file's SHA-256 and MD5
+  as exact terms (``hash:<lower-case hex>``, :func:`hash_term`; a SHA-256 is longer than any word
+  the text analyzer keeps); a sortable time (epoch
   microseconds of the exact time, or of the earliest reading when the time is ambiguous:
   :data:`threadline.model.entity_keys.EVENT_TIMES`); and a stored payload with the row's
   provenance (row id, exhibit id, locator) and a compact summary for a results page;
@@ -73,12 +75,13 @@ __all__ = [
     "TableHits",
     "current_index",
     "ensure_index",
+    "hash_term",
     "index_fingerprint",
     "key_term",
 ]
 
 #: Version of the index's layout; part of the fingerprint, so a changed layout is rebuilt.
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
 
 #: Rows read from DuckDB at a time while building.
 BATCH_ROWS = 20_000
@@ -105,6 +108,14 @@ def key_term(kind: EntityKind, key: str) -> str:
     return f"{kind.value}:{key}"
 
 
+def hash_term(value: str) -> str:
+    """The exact term a file hash (MD5 or SHA-256 hex) is indexed under: ``hash:<lower hex>``.
+
+    Not an entity: a hash finds the rows of the files that have it, nothing more.
+    """
+    return f"hash:{value.strip().lower()}"
+
+
 def index_fingerprint(file_hashes: Sequence[str]) -> str:
     """The fingerprint of a case's evidence: a hash of its evidence files' SHA-256s, sorted."""
     return make_id("search-index", INDEX_FORMAT, *sorted(file_hashes))
@@ -112,10 +123,12 @@ def index_fingerprint(file_hashes: Sequence[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Spec:
-    """How one table is indexed: its searchable text columns and its result summary."""
+    """How one table is indexed: its searchable text columns, its result summary, and the
+    columns holding file hashes (indexed as exact terms, see :func:`hash_term`)."""
 
     text: tuple[str, ...]
     summary: tuple[tuple[str, str], ...]
+    hashes: tuple[str, ...] = ()
 
 
 def _party(column: str) -> str:
@@ -140,12 +153,15 @@ _SPECS: dict[str, _Spec] = {
         ),
     ),
     "messages": _Spec(
-        text=("body",),
+        text=("body", "a_party_name", "thread_name"),
         summary=(
             ("direction", "direction"),
             ("message_type", "message_type"),
+            ("source_app", "source_app"),
             ("a_party", _party("a_party")),
+            ("sender_name", "a_party_name"),
             ("b_party", _party("b_party")),
+            ("thread_name", "thread_name"),
             ("body", f"left(body, {SNIPPET_CHARS})"),
             ("cell", _party("cell")),
             ("imei", _party("imei")),
@@ -176,7 +192,7 @@ _SPECS: dict[str, _Spec] = {
         ),
     ),
     "devices": _Spec(
-        text=("manufacturer", "model", "iccid"),
+        text=("manufacturer", "model", "iccid", "owner_name"),
         summary=(
             ("imei", _party("imei")),
             ("imsi", _party("imsi")),
@@ -184,6 +200,7 @@ _SPECS: dict[str, _Spec] = {
             ("msisdn", _party("msisdn")),
             ("manufacturer", "manufacturer"),
             ("model", "model"),
+            ("owner_name", "owner_name"),
         ),
     ),
     "accounts": _Spec(
@@ -196,6 +213,20 @@ _SPECS: dict[str, _Spec] = {
             ("number", _party("number")),
             ("email", "email"),
         ),
+    ),
+    "media": _Spec(
+        text=("file_name", "path", "original_path", "camera_make", "camera_model"),
+        summary=(
+            ("file_name", "file_name"),
+            ("path", "path"),
+            ("mime_type", "mime_type"),
+            ("size_bytes", "size_bytes"),
+            ("camera", "nullif(concat_ws(' ', camera_make, camera_model), '')"),
+            ("sha256", "sha256"),
+            ("md5", "md5"),
+            ("deleted_state", "deleted_state"),
+        ),
+        hashes=("sha256", "md5"),
     ),
     "anpr_reads": _Spec(
         text=("camera_name",),
@@ -406,7 +437,7 @@ def _row_sql(table: str) -> str:
             ("doc", "'row'", False),
             ("table", _sql_string(table), False),
             ("row_id", "row_id", False),
-            ("keys", _key_list(table), False),
+            ("keys", _row_keys(table), False),
             ("text", text, False),
             ("time", time_expression, False),
             ("payload", f"to_base64(encode({payload}))", False),
@@ -423,6 +454,15 @@ def _key_list(table: str) -> str:
         for column in columns_for(kind, table)
     ]
     return f"list_filter([{', '.join(keys)}], k -> k IS NOT NULL)" if keys else "[]"
+
+
+def _row_keys(table: str) -> str:
+    """SQL for a row document's exact terms: its identifier terms and its file hashes."""
+    hashes = _SPECS[table].hashes
+    if not hashes:
+        return _key_list(table)
+    terms = ", ".join(f"'hash:' || lower(nullif(trim({column}), ''))" for column in hashes)
+    return f"list_concat({_key_list(table)}, list_filter([{terms}], k -> k IS NOT NULL))"
 
 
 def _entity_sql() -> str:

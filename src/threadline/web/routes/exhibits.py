@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from threadline.errors import NotFound
 from threadline.model.access import Action
-from threadline.services import cases, exhibits, query
+from threadline.services import cases, exhibits, phone, query
 from threadline.services.ingest_progress import ExhibitProgress, exhibit_progress
 from threadline.web.deps import CaseContext, case_access
 from threadline.web.jobs import IngestJobs
@@ -84,6 +84,10 @@ async def exhibit_page(
     info = exhibits.show_exhibit(ctx.ws, ctx.case.reference, reference)
     progress = next(p for p in live_progress(request, ctx) if p.exhibit_id == exhibit_id)
     found = query.list_issues(ctx.ws, ctx.case.reference, reference)
+    # which tables the ingest wrote is read from the case store: no evidence is consulted here
+    phone_download = progress.status == "complete" and phone.is_phone_download(
+        ctx.ws, ctx.case.reference, reference
+    )
     return page(
         request,
         "exhibit.html",
@@ -95,6 +99,7 @@ async def exhibit_page(
             "progress": progress,
             "issues": found,
             "can": ctx.can,
+            "phone_download": phone_download,
         },
     )
 

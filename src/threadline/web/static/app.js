@@ -1,6 +1,6 @@
-// Threadline's only script: streams exhibit uploads and follows ingest progress.
-// Pages work without it except for these two islands. No third-party code, no inline script
-// (the Content Security Policy forbids both).
+// Threadline's only script: streams exhibit uploads, follows ingest progress, and reveals a phone
+// download's media files one at a time. Pages work without it except for these islands. No
+// third-party code, no inline script (the Content Security Policy forbids both).
 "use strict";
 
 function csrfToken() {
@@ -163,8 +163,89 @@ function followProgress(container) {
   if (initiallyBusy) { wasBusy = true; window.setTimeout(poll, 500); }
 }
 
+// Examiner welfare: a media file is fetched only when its Reveal button is pressed (the server
+// logs each fetch), shown blurred and in greyscale first, and clearly only on a second press.
+const REVEAL_LABELS = { hidden: "Reveal", blurred: "Show clearly", clear: "Blur again" };
+
+function revealElement(kind, url) {
+  if (kind === "image") {
+    const img = document.createElement("img");
+    img.alt = "revealed media file";
+    img.src = url;
+    return img;
+  }
+  if (kind === "video" || kind === "audio") {
+    const media = document.createElement(kind);
+    media.controls = true;
+    media.preload = "metadata";
+    media.src = url;
+    return media;
+  }
+  const link = document.createElement("a");
+  link.href = url;
+  link.textContent = "Download the file (logged)";
+  link.setAttribute("download", "");
+  return link;
+}
+
+const REVEAL_NAMES = {
+  hidden: (name) => `Reveal ${name} (blurred first; logged)`,
+  blurred: (name) => `Show ${name} clearly`,
+  clear: (name) => `Blur ${name} again`,
+};
+
+function setRevealState(button, state) {
+  button.dataset.state = state;
+  button.textContent = REVEAL_LABELS[state];
+  button.setAttribute("aria-label", REVEAL_NAMES[state](button.dataset.name || "the file"));
+  const frame = button.closest("[data-media-item]").querySelector("[data-media-frame]");
+  frame.classList.toggle("veiled", state === "blurred");
+  frame.dataset.state = state;
+}
+
+function reveal(button) {
+  const item = button.closest("[data-media-item]");
+  const frame = item.querySelector("[data-media-frame]");
+  const state = button.dataset.state || "hidden";
+  if (state === "hidden") {
+    const shown = revealElement(button.dataset.kind, button.dataset.reveal);
+    shown.classList.add("revealed");
+    shown.addEventListener("error", () => {
+      const note = document.createElement("span");
+      note.className = "error";
+      note.textContent = "This file cannot be shown: it is missing from the exhibit, or its bytes do not match the hash its record holds.";
+      frame.replaceChildren(note);
+      button.disabled = true;
+    });
+    setRevealState(button, "blurred");  // veiled before the picture is in the page
+    frame.replaceChildren(shown);
+  } else if (state === "blurred") {
+    setRevealState(button, "clear");
+  } else {
+    setRevealState(button, "blurred");
+  }
+}
+
+function setupReveals() {
+  document.querySelectorAll("[data-reveal]").forEach((button) => {
+    button.addEventListener("click", () => reveal(button));
+  });
+  const all = document.getElementById("reveal-page");
+  if (all) {
+    all.addEventListener("click", () => {
+      const waiting = document.querySelectorAll('[data-reveal][data-state="hidden"]');
+      if (!waiting.length) return;
+      const sure = window.confirm(
+        `Reveal all ${waiting.length} files on this page? They are shown blurred and in greyscale; each reveal is logged.`
+      );
+      if (sure) waiting.forEach((button) => reveal(button));
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("exhibit-form");
   if (form) setupExhibitForm(form);
   document.querySelectorAll("[data-progress-url]").forEach(followProgress);
+  setupReveals();
 });
