@@ -47,7 +47,10 @@ COUNT_SQL = f"""
 SELECT
   (SELECT count(*) FROM calls WHERE '{BUSY_NUMBER}' IN (a_party, b_party, c_party))
   + (SELECT count(*) FROM messages WHERE '{BUSY_NUMBER}' IN (a_party, b_party))
-  + (SELECT count(*) FROM data_sessions WHERE party = '{BUSY_NUMBER}') AS n
+  + (SELECT count(*) FROM data_sessions WHERE party = '{BUSY_NUMBER}')
+  + (SELECT count(*) FROM contacts WHERE number = '{BUSY_NUMBER}')
+  + (SELECT count(*) FROM devices WHERE msisdn = '{BUSY_NUMBER}')
+  + (SELECT count(*) FROM accounts WHERE number = '{BUSY_NUMBER}') AS n
 """
 
 #: Where the screenshots for the README go (docs/screenshots/ at the top of the checkout).
@@ -147,12 +150,15 @@ def test_demo_case_shows_its_marking_at_the_top_and_bottom(
     assert top["y"] < 5, "the top marking is not at the top of the page"
     page_height = page.evaluate("document.documentElement.scrollHeight")
     assert bottom["y"] + bottom["height"] >= page_height - 5, "bottom marking not at the bottom"
-    # the demo's six exhibits, every one ingested
+    # the demo's eleven exhibits (five network returns, the cell list, five phone downloads),
+    # every one ingested
     exhibits = page.locator("table[data-progress-url] tbody tr")
-    expect(exhibits).to_have_count(6)
+    expect(exhibits).to_have_count(11)
     for n in range(1, 7):
         expect(page.get_by_role("link", name=f"DC/{n}", exact=True)).to_be_visible()
-    expect(page.locator('[data-exhibit-progress] [data-status="complete"]')).to_have_count(6)
+    for n in range(1, 6):
+        expect(page.get_by_role("link", name=f"MC/{n}", exact=True)).to_be_visible()
+    expect(page.locator('[data-exhibit-progress] [data-status="complete"]')).to_have_count(11)
 
 
 def test_upload_and_ingest_an_exhibit_showing_progress(

@@ -198,7 +198,9 @@ def test_demo_case_has_the_four_layouts_and_a_cell_list(case: tuple[Path, Ground
     assert truth.person(truth.exhibit("DC/3").target_person or "").role == "lieutenant"
     assert truth.person(truth.exhibit("DC/4").target_person or "").role == "money handler"
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [e.filename for e in truth.exhibits] + ["ground_truth.json"]
+        [e.filename for e in truth.exhibits]
+        + [d.filename for d in truth.phone_downloads]
+        + ["ground_truth.json"]
     )
     for exhibit in truth.exhibits:
         assert hashlib.sha256((out / exhibit.filename).read_bytes()).hexdigest() == exhibit.sha256

@@ -107,3 +107,75 @@ def test_successor_numbers_share_the_handset(
         "AND imei_key IS NOT NULL",
     ).to_pylist()
     assert {k["imei_key"] for k in keys} == {successor.imei[:14]}
+
+
+def _exhibit_id(ws: Workspace, reference: str) -> str:
+    return next(e.id for e in exhibits.list_exhibits(ws, "OP-CEDAR") if e.reference == reference)
+
+
+def test_phone_downloads_ingest_without_errors_and_with_their_calls(
+    built: tuple[Workspace, GroundTruth, dict[str, object]],
+) -> None:
+    ws, truth, summary = built
+    by_ref = {e["reference"]: e for e in summary["exhibits"]}  # type: ignore[attr-defined]
+    assert len(truth.phone_downloads) == 5
+    for phone in truth.phone_downloads:
+        assert by_ref[phone.reference]["parser"].startswith(phone.parser + "@")
+        severe = [
+            i for i in query.list_issues(ws, "OP-CEDAR", phone.reference) if i.severity == "error"
+        ]
+        assert severe == [], phone.reference
+        counts = by_ref[phone.reference]["row_counts"]
+        assert counts["calls"] == phone.calls, phone.reference
+        exhibit_id = _exhibit_id(ws, phone.reference)
+        devices = query.run_sql(
+            ws, "OP-CEDAR", f"SELECT imei, model FROM devices WHERE exhibit_id = '{exhibit_id}'"
+        ).to_pylist()
+        assert {d["model"] for d in devices} == {phone.model}, phone.reference
+        if phone.file_format != "phone_fs":  # build.prop holds no IMEI
+            assert {d["imei"] for d in devices} == {phone.imei}, phone.reference
+
+
+def test_nickname_links_are_in_the_contacts_tables(
+    built: tuple[Workspace, GroundTruth, dict[str, object]],
+) -> None:
+    ws, truth, _ = built
+    found = query.run_sql(ws, "OP-CEDAR", "SELECT exhibit_id, name, number FROM contacts")
+    saved = {(r["exhibit_id"], r["name"], r["number"]) for r in found.to_pylist()}
+    links = 0
+    for phone in truth.phone_downloads:
+        exhibit_id = _exhibit_id(ws, phone.reference)
+        for contact in phone.contacts:
+            for msisdn in contact.msisdns:
+                assert (exhibit_id, contact.name, msisdn) in saved, (phone.reference, contact)
+                links += contact.person == "P01"
+    # the controller: "A" and "A old" (MC/2), "Avi boss" with both numbers (MC/3, MC/4) and
+    # with the successor number only (MC/5)
+    assert links == 7
+
+
+def test_deleted_threads_are_found_and_marked_deleted(
+    built: tuple[Workspace, GroundTruth, dict[str, object]],
+) -> None:
+    """MC/1's thread is marked deleted in the Cellebrite report; MC/5's was deleted in the
+    handset's write-ahead log after the last checkpoint and is recovered from the database file
+    without its WAL."""
+    ws, truth, _ = built
+    checked = []
+    for phone in truth.phone_downloads:
+        deleted = [t for t in phone.threads if t.deleted]
+        if not deleted:
+            continue
+        rows = query.run_sql(
+            ws,
+            "OP-CEDAR",
+            "SELECT body, locator FROM messages "
+            f"WHERE exhibit_id = '{_exhibit_id(ws, phone.reference)}' "
+            "AND deleted_state = 'deleted'",
+        ).to_pylist()
+        expected = sorted(body for thread in deleted for body in thread.bodies)
+        assert sorted(r["body"] for r in rows) == expected, phone.reference
+        checked.append((phone.reference, deleted[0].deleted_how))
+        if phone.reference == "MC/5":
+            assert all(r["locator"].endswith(";state=before-wal") for r in rows)
+    assert [ref for ref, _ in checked] == ["MC/1", "MC/5"], checked

@@ -15,7 +15,8 @@ from threadline.errors import Conflict
 from threadline.services import cases, demo, exhibits
 from threadline.services.workspace import Workspace
 
-DEMO_EXHIBITS = ["DC/1", "DC/2", "DC/3", "DC/4", "DC/5", "DC/6"]
+#: The network returns and cell list, then the seized handsets' downloads.
+DEMO_EXHIBITS = [*(f"DC/{n}" for n in range(1, 7)), *(f"MC/{n}" for n in range(1, 6))]
 
 
 def _real_exhibit(ws: Workspace, tmp_path: Path, reference: str) -> None:

@@ -1,8 +1,10 @@
 """Synthetic case generator: Operation Cedar, a fictional modern-slavery investigation.
 
 It writes realistic exhibits (call data returns in four fictional UK network layouts, an operator
-cell list) with fictional identifiers only (requirement 66), and the ground truth they were drawn
-from, so that ``threadline demo``, tests and benchmarks all work from the same known case.
+cell list, and the downloads of five seized handsets: Cellebrite UFDRs, an XRY text export and an
+Android full file-system extraction) with fictional identifiers only (requirement 66), and the
+ground truth they were drawn from, so that ``threadline demo``, tests and benchmarks all work from
+the same known case.
 
 Public API::
 
@@ -11,6 +13,7 @@ Public API::
     GroundTruth.to_json() / GroundTruth.from_json(text)
 
 The package imports only :mod:`threadline.model` and :mod:`threadline.errors` from the project.
+The phone downloads are described in ``docs/demo-phone-downloads.md``.
 """
 
 from threadline.scenario.generator import (
@@ -25,6 +28,9 @@ from threadline.scenario.truth import (
     ExhibitCounts,
     ExhibitTruth,
     GroundTruth,
+    PhoneContactTruth,
+    PhoneDownloadTruth,
+    PhoneThreadTruth,
 )
 
 __all__ = [
@@ -37,6 +43,9 @@ __all__ = [
     "ExhibitTruth",
     "GroundTruth",
     "Layout",
+    "PhoneContactTruth",
+    "PhoneDownloadTruth",
+    "PhoneThreadTruth",
     "generate_case",
     "generate_cdr_file",
 ]

@@ -35,6 +35,7 @@ from threadline.scenario.layouts import (
     write_csv_return,
     write_xlsx_return,
 )
+from threadline.scenario.phone_exhibits import write_phone_downloads
 from threadline.scenario.rows import SMS, VOICE, RowBatch
 from threadline.scenario.story import (
     PERIOD_END,
@@ -432,6 +433,10 @@ def generate_case(
     * ``DC_5_network-a.csv`` — DC/5, a driver (who changes handset);
     * ``cell_list.csv`` — DC/6, every cell any return uses;
     * with ``scale``: ``DC_7_network-a.csv``, ``DC_8_network-b.csv``, … one per bulk line;
+    * the seized handsets' downloads (see :mod:`threadline.scenario.phone_exhibits`):
+      ``MC_1_controller.ufdr``, ``MC_2_lieutenant.ufdr``, ``MC_3_money_handler.ufdr`` (Cellebrite),
+      ``MC_4_house_manager_xry.zip`` (XRY text export) and ``MC_5_driver_fs.tar`` (Android full
+      file-system extraction);
     * ``ground_truth.json``.
 
     Args:
@@ -518,6 +523,7 @@ def generate_case(
     )
     exhibits += bulk_exhibits
 
+    phone_downloads = write_phone_downloads(out_dir, core)
     old, new = core.line("P01-old"), core.line("P01-new")
     truth = GroundTruth(
         schema_version=SCHEMA_VERSION,
@@ -571,6 +577,7 @@ def generate_case(
             distinct_imeis=len({imei_table[i][:14] for i in tally.handsets}),
             cells=len(cells),
         ),
+        phone_downloads=phone_downloads,
     )
     (out_dir / GROUND_TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
     return truth

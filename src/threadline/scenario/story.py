@@ -58,6 +58,7 @@ __all__ = [
     "PERIOD_END",
     "PERIOD_START",
     "SWITCH_AT",
+    "Comms",
     "CoreCase",
     "CoreExhibit",
     "HandsetInfo",
@@ -220,8 +221,13 @@ class HandsetInfo:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Comms:
-    """Every communication and data session of the story, in time order; index = comm id."""
+class Comms:
+    """Every communication and data session of the story, in time order; index = comm id.
+
+    ``a`` originates and ``b`` receives (number-book indices; ``b`` is -1 for data), ``c`` is the
+    diverted-to number of a forwarded call. Handset downloads draw their call logs and text
+    messages from here, so a handset and a network return never disagree.
+    """
 
     kind: npt.NDArray[np.int8]
     a: I32
@@ -267,6 +273,8 @@ class CoreCase:
     voicemail: tuple[int, ...]
     """Number index of each network's voicemail service, by network index."""
     exhibits: tuple[CoreExhibit, ...]
+    comms: Comms
+    """Every communication of the story (CDR returns are cut from it)."""
     convoy_trips: tuple[ConvoyTrip, ...]
     last_old_event: int
     first_new_event: int
@@ -424,7 +432,7 @@ def _data_sessions(
     draft.add(DATA, number, none, none, start, seconds)
 
 
-def _sorted_comms(draft: _Draft, rng: np.random.Generator, extra: _Comms) -> _Comms:
+def _sorted_comms(draft: _Draft, rng: np.random.Generator, extra: Comms) -> Comms:
     kind = np.concatenate([*draft.kind, extra.kind])
     start = np.concatenate([*draft.start, extra.start])
     duration = np.concatenate([*draft.duration, extra.duration])
@@ -436,7 +444,7 @@ def _sorted_comms(draft: _Draft, rng: np.random.Generator, extra: _Comms) -> _Co
     down[n_draft:] = extra.bytes_down
     shift = np.concatenate([np.zeros(n_draft, np.int64), extra.clock_shift])
     order = np.argsort(start, kind="stable")
-    return _Comms(
+    return Comms(
         kind=kind[order],
         a=np.concatenate([*draft.a, extra.a])[order],
         b=np.concatenate([*draft.b, extra.b])[order],
@@ -451,7 +459,7 @@ def _sorted_comms(draft: _Draft, rng: np.random.Generator, extra: _Comms) -> _Co
 
 def _rows_for_line(
     rng: np.random.Generator,
-    comms: _Comms,
+    comms: Comms,
     line: Line,
     selected: npt.NDArray[np.intp],
     cells: Mapping[str, tuple[int, int]],
@@ -533,7 +541,7 @@ def split_sessions(batch: RowBatch, chosen: npt.NDArray[np.intp], parts: I64) ->
     return RowBatch.concat([batch.take(np.flatnonzero(keep)), partials]).sorted()
 
 
-def _deliberate_b_sessions(line: Line) -> _Comms:
+def _deliberate_b_sessions(line: Line) -> Comms:
     """Data sessions placed in the clock-change hours of 2026 (see the network-b anomalies)."""
     ambiguous = [
         (datetime(2026, 10, 25, 0, 12, 40, tzinfo=UTC), 170),
@@ -549,7 +557,7 @@ def _deliberate_b_sessions(line: Line) -> _Comms:
     ]
     events = ambiguous + gap
     n = len(events)
-    return _Comms(
+    return Comms(
         kind=np.full(n, DATA, np.int8),
         a=np.full(n, line.number, np.int32),
         b=np.full(n, -1, np.int32),
@@ -797,6 +805,7 @@ def build_core(seed: int) -> CoreCase:
         ),
         voicemail=cast.voicemail,
         exhibits=exhibits,
+        comms=comms,
         convoy_trips=_convoy_trips(seed),
         last_old_event=int(old_events.max()),
         first_new_event=int(new_events.min()),
@@ -859,7 +868,7 @@ def _window(first: date, last: date) -> tuple[int, int]:
 
 def _cut_exhibits(
     seed: int,
-    comms: _Comms,
+    comms: Comms,
     geography: Geography,
     lines_by_owner: Mapping[str, Sequence[Line]],
     corrupt_handset: int,

@@ -3,7 +3,9 @@
 :func:`threadline.scenario.generate_case` writes exhibits that look like what a force receives, and
 beside them ``ground_truth.json``: who the people are, which numbers, handsets and SIMs they used,
 the successor number, the vehicles and their convoy trips, and for every exhibit its expected row
-counts and the 1-based spreadsheet row (header counted) of every deliberate anomaly. Ingest and
+counts and the 1-based spreadsheet row (header counted) of every deliberate anomaly, and for every
+seized handset's download its owner, contacts (the nicknames that link people across handsets)
+and conversations (which are deleted, in which language). Ingest and
 analysis tests check themselves against it, so it is plain frozen data with a stable JSON form.
 
 JSON conventions: instants are ISO 8601 UTC strings ending in ``Z``; dates are ``YYYY-MM-DD``;
@@ -35,6 +37,9 @@ __all__ = [
     "NumberTruth",
     "PairCount",
     "PersonTruth",
+    "PhoneContactTruth",
+    "PhoneDownloadTruth",
+    "PhoneThreadTruth",
     "ServiceTruth",
     "SimTruth",
     "SuccessorTruth",
@@ -42,7 +47,8 @@ __all__ = [
     "VehicleTruth",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 added :attr:`GroundTruth.phone_downloads` (the seized handsets' downloads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +269,83 @@ class ExtensionTruth:
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneContactTruth:
+    """An address-book entry on a seized handset: the name as saved and whose number it is.
+
+    The same person saved under different names on different handsets (the controller is
+    "Avi boss" on three and "A" / "A old" on a fourth) is what link analysis must recover.
+    """
+
+    name: str
+    msisdns: tuple[str, ...]
+    """E.164 numbers of the entry, in the order saved."""
+    person: str | None
+    """Person id (``SH`` for the victims' shared phone); ``None`` for family and businesses."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneThreadTruth:
+    """A conversation on a seized handset."""
+
+    key: str
+    """The same on every handset holding the conversation (``sms-P01-P02``, ``wa-P02-P04``)."""
+    app: str
+    """``SMS`` or ``WhatsApp``."""
+    counterpart: str
+    counterpart_msisdn: str
+    own_msisdn: str
+    language: str
+    deleted: bool
+    deleted_how: str
+    """How the deletion shows in the download; empty when the thread is intact."""
+    messages: int
+    first: datetime
+    last: datetime
+    bodies: tuple[str, ...]
+    """Message texts in time order."""
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneDownloadTruth:
+    """A seized handset's download: what it is, whose it was, and what an ingest must find.
+
+    ``calls`` counts call-log entries; every one is a story call also present in the network
+    return of that number when a return covers it. ``messages`` counts every message (SMS and
+    WhatsApp), deleted ones included; ``deleted_messages`` those of deleted threads.
+    """
+
+    reference: str
+    filename: str
+    file_format: str
+    """``ufdr``, ``xry_text`` or ``phone_fs``."""
+    parser: str
+    title: str
+    description: str
+    producer: str
+    owner: str
+    owner_role: str
+    imei: str
+    manufacturer: str
+    model: str
+    os: str
+    msisdn: str
+    imsi: str
+    seized_at: datetime
+    seized_from: str
+    """Address id."""
+    extracted_at: datetime
+    tool: str
+    calls: int
+    messages: int
+    deleted_messages: int
+    contacts: tuple[PhoneContactTruth, ...]
+    threads: tuple[PhoneThreadTruth, ...]
+    media: tuple[str, ...]
+    """Paths inside the download of the photo files."""
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Sizes of the whole generated data set."""
 
@@ -295,10 +378,18 @@ class GroundTruth:
     contacts: tuple[PairCount, ...]
     extension: ExtensionTruth | None
     totals: Totals
+    phone_downloads: tuple[PhoneDownloadTruth, ...]
 
     def exhibit(self, reference: str) -> ExhibitTruth:
         """Return the exhibit with this reference (e.g. ``DC/3``)."""
         for item in self.exhibits:
+            if item.reference == reference:
+                return item
+        raise KeyError(reference)
+
+    def phone_download(self, reference: str) -> PhoneDownloadTruth:
+        """Return the handset download with this reference (e.g. ``MC/1``)."""
+        for item in self.phone_downloads:
             if item.reference == reference:
                 return item
         raise KeyError(reference)

@@ -1,5 +1,9 @@
 """The demo case: generate Operation Cedar, register its exhibits and ingest them.
 
+The exhibits are the network returns (DC/1–DC/5), the operator cell list (DC/6) and the five
+seized handsets' downloads (MC/1–MC/5: three Cellebrite UFDRs, an XRY text export and an Android
+full file-system extraction; see docs/demo-phone-downloads.md), each ingested with its parser.
+
 Running it again is safe: an existing case and identical exhibits are reused and ingest is
 idempotent. An existing case that is not the demo's (another name, or exhibits the demo did not
 register) is refused, never filled with fictional data. ``scale`` builds a separate, larger case
@@ -89,8 +93,13 @@ def build_demo(
     *,
     scale: int | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
+    phone_downloads: bool = True,
 ) -> dict[str, Any]:
-    """Generate, register and ingest the demo case; return a summary for printing."""
+    """Generate, register and ingest the demo case; return a summary for printing.
+
+    ``phone_downloads=False`` leaves the seized handsets' downloads (MC/1–MC/5) out of the case:
+    for checks whose independent oracle reads only the network returns.
+    """
     source = ws.settings.home / "demo-source" / (f"scale-{scale}" if scale else "standard")
     source.mkdir(parents=True, exist_ok=True)
     truth = generate_case(source, seed=DEMO_SEED, scale=scale)
@@ -105,7 +114,9 @@ def build_demo(
             offences=tuple(truth.case.offences),
         )
     except Conflict:  # a case with this reference exists: reuse it only if it is the demo's
-        _refuse_foreign_case(ws, reference, name, {item.reference for item in truth.exhibits})
+        demo_refs = {item.reference for item in truth.exhibits}
+        demo_refs |= {item.reference for item in truth.phone_downloads}
+        _refuse_foreign_case(ws, reference, name, demo_refs)
     existing = {e.reference: e for e in exhibits.list_exhibits(ws, reference)}
     summary_exhibits = []
     done_rows = 0
@@ -152,6 +163,28 @@ def build_demo(
             {
                 "reference": item.reference,
                 "description": item.description,
+                "parser": result.parser,
+                "rows": rows,
+                "row_counts": result.row_counts,
+                "issues": result.issues,
+            }
+        )
+    for phone in truth.phone_downloads if phone_downloads else ():
+        if phone.reference not in existing:
+            exhibits.add_exhibit(
+                ws,
+                reference,
+                phone.reference,
+                source / phone.filename,
+                producer=phone.producer,
+                description=phone.description,
+            )
+        result = ingest.ingest_exhibit(ws, reference, phone.reference, parser=phone.parser)
+        rows = result.row_counts.get("source_rows", sum(result.row_counts.values()))
+        summary_exhibits.append(
+            {
+                "reference": phone.reference,
+                "description": phone.title,
                 "parser": result.parser,
                 "rows": rows,
                 "row_counts": result.row_counts,
