@@ -66,6 +66,8 @@ PAGES = (
     "entity",
     "record",
     "timeline",
+    "phone-conversation",
+    "phone-media",
     "audit",
 )
 
@@ -394,6 +396,19 @@ def test_main_pages_photographed_at_1280x800(
     page.goto(f"{demo_server.case_url}/timeline")
     expect(page.locator("#timeline-events")).to_be_visible()
     shot("timeline")
+    # a phone download: the lieutenant's handset (MC/2), a conversation and the media, hidden
+    page.goto(demo_server.case_url)
+    page.get_by_role("link", name="MC/2", exact=True).click()
+    page.get_by_role("link", name="Open the phone download").click()
+    tabs = page.get_by_role("navigation", name="Phone download")
+    tabs.get_by_role("link", name=re.compile(r"^Messages")).click()
+    page.locator("#phone-threads tbody tr a").first.click()
+    expect(page.locator("#conversation > li").first).to_be_visible()
+    shot("phone-conversation")
+    tabs.get_by_role("link", name=re.compile(r"^Media")).click()
+    expect(page.locator("#media-grid [data-media-item]").first).to_be_visible()
+    expect(page.locator("#media-grid img")).to_have_count(0)
+    shot("phone-media")
     page.context.clear_cookies()
     sign_in(page, "admin")
     page.get_by_role("link", name="Audit log").click()

@@ -4,14 +4,13 @@ logged (examiner welfare; requirement 15).
 
 The exhibit is the hand-built AP/1 of ``tests/services/phone_case.py``, ingested from the test
 process into the server's workspace in a case of its own (OP-ROWAN, owned by ``demo``), so the
-demo case's counts stay as the other browser tests expect them. With ``THREADLINE_SCREENSHOTS=1``
-the media page and a conversation are photographed into ``docs/screenshots/``.
+demo case's counts stay as the other browser tests expect them. The README's pictures of these
+pages are of the demo case (``test_main_pages_photographed_at_1280x800``).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import sys
 from pathlib import Path
@@ -29,8 +28,6 @@ from threadline.store import audit_log
 from .conftest import DemoServer, sign_in
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def _phone_case() -> ModuleType:
@@ -81,8 +78,8 @@ def test_media_stay_blurred_until_revealed(
     page: Page, demo_server: DemoServer, rowan: tuple[str, str], tmp_path: Path
 ) -> None:
     case_id, exhibit_id = rowan
-    folder = SCREENSHOTS if os.environ.get("THREADLINE_SCREENSHOTS") == "1" else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
+    # the pictures for the README are of the demo case (test_browser.py); these stay here
+    folder = tmp_path
     sign_in(page, "demo")
     page.goto(f"/cases/{case_id}/exhibits/{exhibit_id}")
     page.get_by_role("link", name="Open the phone download").click()

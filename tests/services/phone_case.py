@@ -91,6 +91,31 @@ def phone_rows() -> dict[str, Any]:
     def msg(**values: Any) -> dict[str, Any]:
         return {"message_type": "im", **values}
 
+    def yard_crew(
+        sender: str, name: str, *, sent_utc: str, body: str, **values: Any
+    ) -> dict[str, Any]:
+        """A message of the WhatsApp group "Yard crew" (thread chat-1) from ``sender``: outgoing
+        with target role ``a`` when the owner sent it, else incoming with ``b``; the sender's
+        JID is the number without its plus."""
+        owner_sent = sender == OWNER
+        return msg(
+            direction="outgoing" if owner_sent else "incoming",
+            a_party=sender,
+            a_party_original=f"{sender.removeprefix('+')}@s.whatsapp.net",
+            a_party_name=name,
+            target_role="a" if owner_sent else "b",
+            sent_utc=sent_utc,
+            body=body,
+            thread="chat-1",
+            thread_name="Yard crew",
+            participants=f"{OWNER}; {BEN}; {CARA}",
+            source_app="WhatsApp",
+            **values,
+        )
+
+    def sms(**values: Any) -> dict[str, Any]:
+        return {"message_type": "sms", **values, "source_app": "SMS"}
+
     return {
         "format": "json_rows",
         "devices": [
@@ -135,52 +160,30 @@ def phone_rows() -> dict[str, Any]:
         ],
         "messages": [
             # $.messages[0..2]: WhatsApp group "Yard crew" (thread chat-1), given out of order
-            msg(
-                direction="incoming",
-                a_party=BEN,
-                a_party_original="447700900222@s.whatsapp.net",
-                a_party_name="Ben Ash",
-                target_role="b",
+            yard_crew(
+                BEN,
+                "Ben Ash",
                 sent_utc="2026-07-01T10:05:00+00:00",
                 body="on my way",
-                thread="chat-1",
-                thread_name="Yard crew",
-                participants=f"{OWNER}; {BEN}; {CARA}",
-                source_app="WhatsApp",
                 deleted_state="intact",
             ),
-            msg(
-                direction="outgoing",
-                a_party=OWNER,
-                a_party_original="447700900111@s.whatsapp.net",
-                a_party_name="Ana Pop",
-                target_role="a",
+            yard_crew(
+                OWNER,
+                "Ana Pop",
                 sent_utc="2026-07-01T10:00:00+00:00",
                 body="meet at the yard <b>10:30</b>",
-                thread="chat-1",
-                thread_name="Yard crew",
-                participants=f"{OWNER}; {BEN}; {CARA}",
-                source_app="WhatsApp",
                 deleted_state="intact",
             ),
-            msg(
-                direction="incoming",
-                a_party=CARA,
-                a_party_original="447700900333@s.whatsapp.net",
-                a_party_name="Cara Birch",
-                target_role="b",
+            yard_crew(
+                CARA,
+                "Cara Birch",
                 sent_utc="2026-07-01T10:10:00+00:00",
                 body="photo of the van",
-                thread="chat-1",
-                thread_name="Yard crew",
-                participants=f"{OWNER}; {BEN}; {CARA}",
-                source_app="WhatsApp",
                 deleted_state="deleted",
                 attachments="files/photo1.png; files/gone.jpg",
             ),
             # $.messages[3..4]: SMS with Ben, no thread id: grouped by the other party
-            msg(
-                message_type="sms",
+            sms(
                 direction="incoming",
                 a_party=BEN,
                 a_party_original="07700 900222",
@@ -189,10 +192,8 @@ def phone_rows() -> dict[str, Any]:
                 target_role="b",
                 sent_utc="2026-06-30T09:00:00+00:00",
                 body="are you there",
-                source_app="SMS",
             ),
-            msg(
-                message_type="sms",
+            sms(
                 direction="outgoing",
                 a_party=OWNER,
                 a_party_original="07700 900111",
@@ -201,11 +202,9 @@ def phone_rows() -> dict[str, Any]:
                 target_role="a",
                 sent_utc="2026-06-30T09:01:00+00:00",
                 body="yes",
-                source_app="SMS",
             ),
             # $.messages[5]: SMS from Dev with a wall-clock time and no zone (UTC-12..UTC+14)
-            msg(
-                message_type="sms",
+            sms(
                 direction="incoming",
                 a_party=DEV,
                 a_party_original="07700 900444",
@@ -217,11 +216,9 @@ def phone_rows() -> dict[str, Any]:
                 sent_status="zone_unknown",
                 sent_original="02/07/2026 14:00:00",
                 body="call me",
-                source_app="SMS",
             ),
             # $.messages[6]: an SMS thread that happens to be called chat-1 too: its own thread
-            msg(
-                message_type="sms",
+            sms(
                 direction="incoming",
                 a_party=CARA,
                 a_party_original="07700 900333",
@@ -230,7 +227,6 @@ def phone_rows() -> dict[str, Any]:
                 sent_utc="2026-06-29T12:00:00+00:00",
                 body="old text",
                 thread="chat-1",
-                source_app="SMS",
             ),
         ],
         "locations": [

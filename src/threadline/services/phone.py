@@ -162,6 +162,44 @@ _SEPARATOR: Final = "; "
 
 
 @dataclass(frozen=True, slots=True)
+class _ExhibitView:
+    """What every view names first: the case and the exhibit it read.
+
+    Attributes:
+        case: the case reference.
+        exhibit_id: the exhibit's id.
+        exhibit: its reference.
+    """
+
+    case: str
+    exhibit_id: str
+    exhibit: str
+
+    def _head(self) -> dict[str, Any]:
+        """The first keys of every view's JSON output."""
+        return {"case": self.case, "exhibit_id": self.exhibit_id, "exhibit": self.exhibit}
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing(_ExhibitView):
+    """A page of a list whose length is known: its total and the page's place in it."""
+
+    total: int
+    offset: int
+    limit: int
+
+    def _head(self) -> dict[str, Any]:
+        """The first keys of the page's JSON output."""
+        # not super(): a slotted dataclass is a new class, which zero-argument super() misses
+        return {
+            **_ExhibitView._head(self),
+            "total": self.total,
+            "offset": self.offset,
+            "limit": self.limit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneRow:
     """One row of a listed table.
 
@@ -193,21 +231,15 @@ class PhoneRow:
 
 
 @dataclass(frozen=True, slots=True)
-class PhoneSummary:
+class PhoneSummary(_ExhibitView):
     """The handset and what its download holds.
 
     Attributes:
-        case: the case reference.
-        exhibit_id: the exhibit's id.
-        exhibit: its reference.
         devices: the ``devices`` rows (handsets and SIMs described).
         counts: rows per table of :data:`PHONE_TABLES`, as the case store records them.
         threads: how many conversations the messages form.
     """
 
-    case: str
-    exhibit_id: str
-    exhibit: str
     devices: tuple[PhoneRow, ...]
     counts: dict[str, int]
     threads: int
@@ -215,9 +247,7 @@ class PhoneSummary:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return {
-            "case": self.case,
-            "exhibit_id": self.exhibit_id,
-            "exhibit": self.exhibit,
+            **self._head(),
             "devices": [d.to_dict() for d in self.devices],
             "counts": dict(self.counts),
             "threads": self.threads,
@@ -225,12 +255,9 @@ class PhoneSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class RowsPage:
-    """A page of one listed table of the exhibit."""
+class RowsPage(_ExhibitView):
+    """A page of one listed table of the exhibit (the table is named before the page)."""
 
-    case: str
-    exhibit_id: str
-    exhibit: str
     table: str
     total: int
     offset: int
@@ -240,9 +267,7 @@ class RowsPage:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return {
-            "case": self.case,
-            "exhibit_id": self.exhibit_id,
-            "exhibit": self.exhibit,
+            **self._head(),
             "table": self.table,
             "total": self.total,
             "offset": self.offset,
@@ -318,28 +343,14 @@ class Thread:
 
 
 @dataclass(frozen=True, slots=True)
-class ThreadsPage:
+class ThreadsPage(_Listing):
     """A page of the exhibit's conversations, most recent first."""
 
-    case: str
-    exhibit_id: str
-    exhibit: str
-    total: int
-    offset: int
-    limit: int
     threads: tuple[Thread, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
-        return {
-            "case": self.case,
-            "exhibit_id": self.exhibit_id,
-            "exhibit": self.exhibit,
-            "total": self.total,
-            "offset": self.offset,
-            "limit": self.limit,
-            "threads": [t.to_dict() for t in self.threads],
-        }
+        return {**self._head(), "threads": [t.to_dict() for t in self.threads]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,28 +422,14 @@ class MediaItem:
 
 
 @dataclass(frozen=True, slots=True)
-class MediaPage:
+class MediaPage(_Listing):
     """A page of the exhibit's media files."""
 
-    case: str
-    exhibit_id: str
-    exhibit: str
-    total: int
-    offset: int
-    limit: int
     items: tuple[MediaItem, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
-        return {
-            "case": self.case,
-            "exhibit_id": self.exhibit_id,
-            "exhibit": self.exhibit,
-            "total": self.total,
-            "offset": self.offset,
-            "limit": self.limit,
-            "items": [i.to_dict() for i in self.items],
-        }
+        return {**self._head(), "items": [i.to_dict() for i in self.items]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,12 +510,9 @@ class ConversationMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class ConversationPage:
-    """A page of one conversation's messages, in time order."""
+class ConversationPage(_ExhibitView):
+    """A page of one conversation's messages, in time order (the thread gives the total)."""
 
-    case: str
-    exhibit_id: str
-    exhibit: str
     thread: Thread
     offset: int
     limit: int
@@ -527,9 +521,7 @@ class ConversationPage:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return {
-            "case": self.case,
-            "exhibit_id": self.exhibit_id,
-            "exhibit": self.exhibit,
+            **self._head(),
             "thread": self.thread.to_dict(),
             "total": self.thread.messages,
             "offset": self.offset,
@@ -595,6 +587,18 @@ class _Exhibit:
     reference: str
     parser: str | None
 
+    def head(self) -> tuple[str, str, str]:
+        """The case reference, exhibit id and exhibit reference every view starts with."""
+        return self.evidence.case_reference, self.exhibit_id, self.reference
+
+    def count(self, table: str) -> int:
+        """Rows of ``table`` in the exhibit's current ingest, as the case store records them."""
+        return self.evidence.rows(table, [self.exhibit_id])
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table of :data:`PHONE_TABLES`."""
+        return {t: self.count(t) for t in PHONE_TABLES}
+
 
 def _load(ws: Workspace, case_reference: str, exhibit_reference: str) -> _Exhibit:
     """The case's evidence files and the exhibit, in one short transaction.
@@ -612,6 +616,20 @@ def _load(ws: Workspace, case_reference: str, exhibit_reference: str) -> _Exhibi
             .limit(1)
         ).scalar_one_or_none()
         return _Exhibit(evidence, str(row.id), str(row.reference), parser)
+
+
+def _consult(
+    ws: Workspace, case_reference: str, exhibit_reference: str, justification: str | None
+) -> _Exhibit:
+    """The exhibit, once a consultation of it is allowed (a justification, where required, is
+    checked before anything is read).
+
+    Raises:
+        NotFound: no such case or exhibit.
+        PermissionDenied: a justification is required and missing.
+    """
+    ws.check_justification(AuditOperation.CONSULTATION, justification)
+    return _load(ws, case_reference, exhibit_reference)
 
 
 def _declared_tables(ws: Workspace, parser_ref: str | None) -> frozenset[str]:
@@ -633,9 +651,7 @@ def is_phone_download(ws: Workspace, case_reference: str, exhibit_reference: str
         NotFound: no such case or exhibit.
     """
     exhibit = _load(ws, case_reference, exhibit_reference)
-    written = {
-        table for table in DEVICE_TABLES if exhibit.evidence.rows(table, [exhibit.exhibit_id]) > 0
-    }
+    written = {table for table in DEVICE_TABLES if exhibit.count(table) > 0}
     return bool(written or DEVICE_TABLES & _declared_tables(ws, exhibit.parser))
 
 
@@ -646,8 +662,7 @@ def phone_counts(ws: Workspace, case_reference: str, exhibit_reference: str) -> 
     Raises:
         NotFound: no such case or exhibit.
     """
-    exhibit = _load(ws, case_reference, exhibit_reference)
-    return {t: exhibit.evidence.rows(t, [exhibit.exhibit_id]) for t in PHONE_TABLES}
+    return _load(ws, case_reference, exhibit_reference).counts()
 
 
 def _check_page(offset: int, limit: int) -> None:
@@ -655,6 +670,12 @@ def _check_page(offset: int, limit: int) -> None:
         raise ConfigError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise ConfigError(f"offset must not be negative, not {offset}")
+
+
+def _check_hex_id(value: str, refusal: str) -> None:
+    """Refuse (as not found) an id that is not 32 lower-case hex digits, before any read."""
+    if len(value) != 32 or any(c not in "0123456789abcdef" for c in value):
+        raise NotFound(refusal)
 
 
 def _select(
@@ -674,6 +695,12 @@ def _select(
         return run_select(con, sql, {"exhibit": exhibit.exhibit_id, **params})
     finally:
         con.close()
+
+
+def _count(ws: Workspace, exhibit: _Exhibit, sql: str) -> int:
+    """The ``n`` that ``sql`` (a count over the exhibit's messages) gives; 0 without messages."""
+    found = _select(ws, exhibit, ("messages",), sql, {})
+    return int(found[0]["n"]) if found else 0
 
 
 def _time(r: dict[str, Any]) -> EventTime:
@@ -737,30 +764,19 @@ def phone_summary(
         PermissionDenied: a justification is required and missing (checked before reading).
         StoreError: the evidence cannot be read.
     """
-    ws.check_justification(AuditOperation.CONSULTATION, justification)
-    exhibit = _load(ws, case_reference, exhibit_reference)
+    exhibit = _consult(ws, case_reference, exhibit_reference, justification)
     devices = _rows(ws, exhibit, "devices", 0, MAX_LIMIT)
-    counts = {t: exhibit.evidence.rows(t, [exhibit.exhibit_id]) for t in PHONE_TABLES}
+    counts = exhibit.counts()
     threads = 0
     if counts["messages"]:
-        found = _select(
+        threads = _count(
             ws,
             exhibit,
-            ("messages",),
             f"SELECT count(DISTINCT {_thread_key()}) AS n FROM messages "
             "WHERE exhibit_id = $exhibit",
-            {},
         )
-        threads = int(found[0]["n"]) if found else 0
     _audit(ws, exhibit, "phone.summary", {"row_ids": [d.row_id for d in devices]}, justification)
-    return PhoneSummary(
-        exhibit.evidence.case_reference,
-        exhibit.exhibit_id,
-        exhibit.reference,
-        tuple(devices),
-        counts,
-        threads,
-    )
+    return PhoneSummary(*exhibit.head(), tuple(devices), counts, threads)
 
 
 def list_rows(
@@ -787,8 +803,7 @@ def list_rows(
     if table not in LIST_TABLES:
         raise ConfigError(f"{table!r} is not listed here; tables: {', '.join(LIST_TABLES)}")
     _check_page(offset, limit)
-    ws.check_justification(AuditOperation.CONSULTATION, justification)
-    exhibit = _load(ws, case_reference, exhibit_reference)
+    exhibit = _consult(ws, case_reference, exhibit_reference, justification)
     rows = _rows(ws, exhibit, table, offset, limit)
     _audit(
         ws,
@@ -797,16 +812,7 @@ def list_rows(
         {"table": table, "offset": offset, "row_ids": [r.row_id for r in rows]},
         justification,
     )
-    return RowsPage(
-        exhibit.evidence.case_reference,
-        exhibit.exhibit_id,
-        exhibit.reference,
-        table,
-        exhibit.evidence.rows(table, [exhibit.exhibit_id]),
-        offset,
-        limit,
-        tuple(rows),
-    )
+    return RowsPage(*exhibit.head(), table, exhibit.count(table), offset, limit, tuple(rows))
 
 
 # --- conversations --------------------------------------------------------------------------------
@@ -905,8 +911,7 @@ def list_threads(
         StoreError: the evidence cannot be read.
     """
     _check_page(offset, limit)
-    ws.check_justification(AuditOperation.CONSULTATION, justification)
-    exhibit = _load(ws, case_reference, exhibit_reference)
+    exhibit = _consult(ws, case_reference, exhibit_reference, justification)
     sql = (
         f"SELECT *, count(*) OVER () AS total FROM ({_threads_sql('')}) "
         "ORDER BY recent DESC NULLS LAST, thread_id LIMIT $limit OFFSET $offset"
@@ -915,14 +920,7 @@ def list_threads(
     total = int(found[0]["total"]) if found else 0
     if not found and offset:
         # past the end: the total still tells the page how many there are
-        counted = _select(
-            ws,
-            exhibit,
-            ("messages",),
-            f"SELECT count(*) AS n FROM ({_threads_sql('')})",
-            {},
-        )
-        total = int(counted[0]["n"]) if counted else 0
+        total = _count(ws, exhibit, f"SELECT count(*) AS n FROM ({_threads_sql('')})")
     threads = tuple(_thread(r) for r in found)
     _audit(
         ws,
@@ -931,15 +929,7 @@ def list_threads(
         {"offset": offset, "threads": [t.thread_id for t in threads]},
         justification,
     )
-    return ThreadsPage(
-        exhibit.evidence.case_reference,
-        exhibit.exhibit_id,
-        exhibit.reference,
-        total,
-        offset,
-        limit,
-        threads,
-    )
+    return ThreadsPage(*exhibit.head(), total, offset, limit, threads)
 
 
 def _split(text: str | None) -> list[str]:
@@ -968,10 +958,8 @@ def conversation(
         StoreError: the evidence cannot be read.
     """
     _check_page(offset, limit)
-    if len(thread_id) != 32 or any(c not in "0123456789abcdef" for c in thread_id):
-        raise NotFound("no such conversation: a conversation id is 32 hex digits")
-    ws.check_justification(AuditOperation.CONSULTATION, justification)
-    exhibit = _load(ws, case_reference, exhibit_reference)
+    _check_hex_id(thread_id, "no such conversation: a conversation id is 32 hex digits")
+    exhibit = _consult(ws, case_reference, exhibit_reference, justification)
     heads = _select(
         ws,
         exhibit,
@@ -1023,15 +1011,7 @@ def conversation(
         },
         justification,
     )
-    return ConversationPage(
-        exhibit.evidence.case_reference,
-        exhibit.exhibit_id,
-        exhibit.reference,
-        thread,
-        offset,
-        limit,
-        messages,
-    )
+    return ConversationPage(*exhibit.head(), thread, offset, limit, messages)
 
 
 # --- media ----------------------------------------------------------------------------------------
@@ -1064,7 +1044,7 @@ def _media_item(r: dict[str, Any]) -> MediaItem:
 
 
 def _media_by_path(ws: Workspace, exhibit: _Exhibit, paths: list[str]) -> dict[str, MediaItem]:
-    if not paths or not exhibit.evidence.rows("media", [exhibit.exhibit_id]):
+    if not paths or not exhibit.count("media"):
         return {}
     found = _select(
         ws,
@@ -1098,8 +1078,7 @@ def list_media(
         StoreError: the evidence cannot be read.
     """
     _check_page(offset, limit)
-    ws.check_justification(AuditOperation.CONSULTATION, justification)
-    exhibit = _load(ws, case_reference, exhibit_reference)
+    exhibit = _consult(ws, case_reference, exhibit_reference, justification)
     found = _select(
         ws,
         exhibit,
@@ -1115,15 +1094,7 @@ def list_media(
         {"offset": offset, "row_ids": [i.row_id for i in items]},
         justification,
     )
-    return MediaPage(
-        exhibit.evidence.case_reference,
-        exhibit.exhibit_id,
-        exhibit.reference,
-        exhibit.evidence.rows("media", [exhibit.exhibit_id]),
-        offset,
-        limit,
-        items,
-    )
+    return MediaPage(*exhibit.head(), exhibit.count("media"), offset, limit, items)
 
 
 def _limits(ws: Workspace) -> ContainerLimits:
@@ -1224,10 +1195,8 @@ def reveal_media(
         PermissionDenied: a justification is required and missing.
         StoreError: the evidence cannot be read.
     """
-    if len(row_id) != 32 or any(c not in "0123456789abcdef" for c in row_id):
-        raise NotFound("no such media file: a record id is 32 hex digits")
-    ws.check_justification(AuditOperation.CONSULTATION, justification)
-    exhibit = _load(ws, case_reference, exhibit_reference)
+    _check_hex_id(row_id, "no such media file: a record id is 32 hex digits")
+    exhibit = _consult(ws, case_reference, exhibit_reference, justification)
     found = _select(
         ws, exhibit, ("media",), _MEDIA_SELECT + " AND row_id = $row LIMIT 1", {"row": row_id}
     )

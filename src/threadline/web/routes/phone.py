@@ -16,7 +16,8 @@ Content-Disposition naming the file.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from threadline.errors import NotFound
 from threadline.model.access import Action
 from threadline.services import phone
+from threadline.services.workspace import Workspace
 from threadline.web.deps import CaseContext, case_access
 from threadline.web.render import page
 from threadline.web.routes.exhibits import exhibit_reference
@@ -34,6 +36,9 @@ api = APIRouter(prefix="/api", tags=["api"])
 
 Reader = Annotated[CaseContext, Depends(case_access(Action.EVIDENCE_READ))]
 Offset = Annotated[int, Query(ge=0)]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 _BASE = "/cases/{case_id}/exhibits/{exhibit_id}/phone"
 _CONTENT = "/cases/{case_id}/exhibits/{exhibit_id}/media/{row_id}/content"
@@ -105,11 +110,36 @@ def content_url(case_id: str, exhibit_id: str, row_id: str) -> str:
     return _CONTENT.format(case_id=case_id, exhibit_id=exhibit_id, row_id=row_id)
 
 
-def _context(
-    request: Request, ctx: CaseContext, exhibit_id: str, reference: str, section: str
-) -> dict[str, Any]:
+def _read(
+    ctx: CaseContext,
+    exhibit_id: str,
+    view: Callable[Concatenate[Workspace, str, str, _P], _T],
+    *args: _P.args,
+    **kwargs: _P.kwargs,
+) -> tuple[str, _T]:
+    """The exhibit's reference (the exhibit must belong to the case) and what the service's
+    ``view`` of it returns (the service logs the consultation); shared by pages and API."""
+    reference = exhibit_reference(ctx, exhibit_id)
+    return reference, view(ctx.ws, ctx.case.reference, reference, *args, **kwargs)
+
+
+def _listed(table: str) -> None:
+    """Refuse a table that has no list view, before the exhibit is looked up."""
+    if table not in phone.LIST_TABLES:
+        raise NotFound("no such view of a phone download")
+
+
+def _show(
+    request: Request,
+    ctx: CaseContext,
+    exhibit_id: str,
+    reference: str,
+    section: str,
+    **shown: object,
+) -> Response:
+    """The phone page with its tabs and counts, under ``section``'s tab, showing ``shown``."""
     counts = phone.phone_counts(ctx.ws, ctx.case.reference, reference)
-    return {
+    context: dict[str, Any] = {
         "title": f"{ctx.case.reference} — exhibit {reference}: phone download",
         "case": ctx.case,
         "marking": ctx.case.marking,
@@ -123,6 +153,7 @@ def _context(
         "base": _BASE.format(case_id=ctx.case.case_id, exhibit_id=exhibit_id),
         "content_url": lambda row_id: content_url(ctx.case.case_id, exhibit_id, row_id),
     }
+    return page(request, "phone.html", {**context, **shown})
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -131,21 +162,15 @@ def _context(
 @router.get(_BASE)
 def summary_page(request: Request, exhibit_id: str, ctx: Reader) -> Response:
     """The handset: its device rows and how much of each kind the download holds."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    summary = phone.phone_summary(ctx.ws, ctx.case.reference, reference)
-    context = _context(request, ctx, exhibit_id, reference, "summary")
-    return page(request, "phone.html", {**context, "summary": summary})
+    reference, summary = _read(ctx, exhibit_id, phone.phone_summary)
+    return _show(request, ctx, exhibit_id, reference, "summary", summary=summary)
 
 
 @router.get(_BASE + "/messages")
 def threads_page(request: Request, exhibit_id: str, ctx: Reader, offset: Offset = 0) -> Response:
     """The download's conversations, the most recently active first."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.list_threads(
-        ctx.ws, ctx.case.reference, reference, offset=offset, limit=THREADS_PAGE
-    )
-    context = _context(request, ctx, exhibit_id, reference, "messages")
-    return page(request, "phone.html", {**context, "threads": found})
+    reference, found = _read(ctx, exhibit_id, phone.list_threads, offset=offset, limit=THREADS_PAGE)
+    return _show(request, ctx, exhibit_id, reference, "messages", threads=found)
 
 
 @router.get(_BASE + "/messages/{thread_id}")
@@ -153,21 +178,17 @@ def conversation_page(
     request: Request, exhibit_id: str, thread_id: str, ctx: Reader, offset: Offset = 0
 ) -> Response:
     """One conversation's messages in time order."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.conversation(
-        ctx.ws, ctx.case.reference, reference, thread_id, offset=offset, limit=MESSAGES_PAGE
+    reference, found = _read(
+        ctx, exhibit_id, phone.conversation, thread_id, offset=offset, limit=MESSAGES_PAGE
     )
-    context = _context(request, ctx, exhibit_id, reference, "messages")
-    return page(request, "phone.html", {**context, "conversation": found})
+    return _show(request, ctx, exhibit_id, reference, "messages", conversation=found)
 
 
 @router.get(_BASE + "/media")
 def media_page(request: Request, exhibit_id: str, ctx: Reader, offset: Offset = 0) -> Response:
     """The download's media files, described and blurred until revealed one by one."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.list_media(ctx.ws, ctx.case.reference, reference, offset=offset, limit=MEDIA_PAGE)
-    context = _context(request, ctx, exhibit_id, reference, "media")
-    return page(request, "phone.html", {**context, "media": found})
+    reference, found = _read(ctx, exhibit_id, phone.list_media, offset=offset, limit=MEDIA_PAGE)
+    return _show(request, ctx, exhibit_id, reference, "media", media=found)
 
 
 @router.get(_BASE + "/{table}")
@@ -175,15 +196,12 @@ def rows_page(
     request: Request, exhibit_id: str, table: str, ctx: Reader, offset: Offset = 0
 ) -> Response:
     """A page of the download's contacts, calls, locations or devices."""
-    if table not in phone.LIST_TABLES:
-        raise NotFound("no such view of a phone download")
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.list_rows(
-        ctx.ws, ctx.case.reference, reference, table, offset=offset, limit=ROWS_PAGE
+    _listed(table)
+    reference, found = _read(
+        ctx, exhibit_id, phone.list_rows, table, offset=offset, limit=ROWS_PAGE
     )
     section = "summary" if table == "devices" else table
-    context = _context(request, ctx, exhibit_id, reference, section)
-    return page(request, "phone.html", {**context, "rows": found})
+    return _show(request, ctx, exhibit_id, reference, section, rows=found)
 
 
 def _ascii_name(name: str) -> str:
@@ -193,8 +211,7 @@ def _ascii_name(name: str) -> str:
 
 
 def _media_response(ctx: CaseContext, exhibit_id: str, row_id: str) -> Response:
-    reference = exhibit_reference(ctx, exhibit_id)
-    content = phone.reveal_media(ctx.ws, ctx.case.reference, reference, row_id)
+    _, content = _read(ctx, exhibit_id, phone.reveal_media, row_id)
     disposition = "inline" if content.inline else "attachment"
     headers = {
         "Content-Disposition": (
@@ -229,8 +246,8 @@ def _json(data: dict[str, Any]) -> JSONResponse:
 @api.get(_BASE)
 def api_summary(exhibit_id: str, ctx: Reader) -> JSONResponse:
     """The handset's device rows and the download's row counts (logged as a consultation)."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    return _json(phone.phone_summary(ctx.ws, ctx.case.reference, reference).to_dict())
+    _, summary = _read(ctx, exhibit_id, phone.phone_summary)
+    return _json(summary.to_dict())
 
 
 @api.get(_BASE + "/messages")
@@ -238,8 +255,7 @@ def api_threads(
     exhibit_id: str, ctx: Reader, offset: Offset = 0, limit: Limit = THREADS_PAGE
 ) -> JSONResponse:
     """A page of the download's conversations (logged as a consultation)."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.list_threads(ctx.ws, ctx.case.reference, reference, offset=offset, limit=limit)
+    _, found = _read(ctx, exhibit_id, phone.list_threads, offset=offset, limit=limit)
     return _json(found.to_dict())
 
 
@@ -252,10 +268,7 @@ def api_conversation(
     limit: Limit = MESSAGES_PAGE,
 ) -> JSONResponse:
     """A page of one conversation's messages in time order (logged as a consultation)."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.conversation(
-        ctx.ws, ctx.case.reference, reference, thread_id, offset=offset, limit=limit
-    )
+    _, found = _read(ctx, exhibit_id, phone.conversation, thread_id, offset=offset, limit=limit)
     return _json(found.to_dict())
 
 
@@ -265,8 +278,7 @@ def api_media(
 ) -> JSONResponse:
     """A page of the download's media files, described; each item's ``content_url`` reveals
     its bytes (logged)."""
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.list_media(ctx.ws, ctx.case.reference, reference, offset=offset, limit=limit)
+    _, found = _read(ctx, exhibit_id, phone.list_media, offset=offset, limit=limit)
     data = found.to_dict()
     for item in data["items"]:
         item["content_url"] = "/api" + content_url(ctx.case.case_id, exhibit_id, item["row_id"])
@@ -278,12 +290,8 @@ def api_rows(
     exhibit_id: str, table: str, ctx: Reader, offset: Offset = 0, limit: Limit = ROWS_PAGE
 ) -> JSONResponse:
     """A page of the download's contacts, calls, locations or devices (logged)."""
-    if table not in phone.LIST_TABLES:
-        raise NotFound("no such view of a phone download")
-    reference = exhibit_reference(ctx, exhibit_id)
-    found = phone.list_rows(
-        ctx.ws, ctx.case.reference, reference, table, offset=offset, limit=limit
-    )
+    _listed(table)
+    _, found = _read(ctx, exhibit_id, phone.list_rows, table, offset=offset, limit=limit)
     return _json(found.to_dict())
 
 
