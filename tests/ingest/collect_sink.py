@@ -3,8 +3,9 @@ emits, and a view of one parse's output."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -109,3 +110,21 @@ def issue_keys(ctx: ParseContext) -> list[IssueKey]:
 def by_locator(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Rows keyed by their locator."""
     return {row["locator"]: row for row in rows}
+
+
+class HasRows(Protocol):
+    """Anything that gives a table's rows: a :class:`CollectSink` or a :class:`Parsed`."""
+
+    def rows(self, name: str) -> list[dict[str, Any]]: ...
+
+
+def raw_records(output: HasRows) -> dict[str, dict[str, Any]]:
+    """The raw source records kept in ``source_rows`` (requirement 23), decoded, by locator."""
+    return {row["locator"]: json.loads(row["raw"]) for row in output.rows("source_rows")}
+
+
+def raw_of(output: HasRows, locator: str) -> dict[str, Any]:
+    """The one raw source record kept for ``locator``, decoded (fails unless exactly one)."""
+    found = [r for r in output.rows("source_rows") if r["locator"] == locator]
+    assert len(found) == 1
+    return dict(json.loads(found[0]["raw"]))

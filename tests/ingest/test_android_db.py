@@ -13,7 +13,6 @@ Expected values are worked out by hand:
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import sqlite3
@@ -22,13 +21,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from collect_sink import CollectSink, by_locator, run_parser
-from hypothesis import HealthCheck, given, settings
+from collect_sink import CollectSink, by_locator, raw_records, run_parser
+from hypothesis import given
 from hypothesis import strategies as st
+from phone_support import (
+    assert_readers_match,
+    fuzz_settings,
+    ingest_new_exhibit,
+    pick,
+    probe,
+    shared_sample,
+    sqlite_file,
+)
 
 from threadline.errors import IngestError, NotThisFormat, ParseError
 from threadline.ingest.context import ParseContext
-from threadline.ingest.contract import Confidence, SourceProbe
+from threadline.ingest.contract import Confidence
 from threadline.ingest.parsers.android.parser import AndroidDbParser
 from threadline.ingest.parsers.android.stores import ANDROID_READERS
 from threadline.ingest.phone_store import match_path, recognise
@@ -37,33 +45,18 @@ from threadline.model.ids import row_id
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "android"
 PLASO = Path(__file__).resolve().parents[3] / "shared" / "data" / "mobile" / "plaso_test_data"
 EXHIBIT = "EX-A"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def parse(path: Path) -> tuple[ParseContext, CollectSink]:
     return run_parser(AndroidDbParser(), path, exhibit_id=EXHIBIT, reference="JB/4")
 
 
-def probe(path: Path) -> SourceProbe:
-    data = path.read_bytes()
-    return SourceProbe(path=path, head=data[:65536], size=len(data))
-
-
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def pick(row: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {name: row[name] for name in names}
-
-
 def plaso_file(name: str) -> Path:
-    path = PLASO / name
-    if not path.is_file():
-        if IN_CI:
-            pytest.fail(f"CI=true but the shared sample {path} is missing")
-        pytest.skip(f"shared sample data not available ({path})")
-    return path
+    return shared_sample(PLASO / name)
 
 
 def codes(ctx: ParseContext) -> dict[str, int]:
@@ -302,8 +295,7 @@ def test_provenance_row_ids_and_raw_rows() -> None:
         assert row["row_id"] == row_id(EXHIBIT, row["locator"])
         assert row["parser"] == "android_db@1.0.0"
         assert row["exhibit_id"] == EXHIBIT
-    raw = by_locator(sink.rows("source_rows"))["calllog.db#calls/_id=1"]
-    kept = json.loads(raw["raw"])
+    kept = raw_records(sink)["calllog.db#calls/_id=1"]
     assert kept["number"] == "07700900123"
     assert kept["name"] == "Jordan Example"
     assert kept["geocoded_location"] == "United Kingdom"
@@ -367,7 +359,7 @@ def test_sms_and_mms() -> None:
         "participants": "07700900456; 07700900789",
         "attachments": None,
     }
-    raw = json.loads(by_locator(sink.rows("source_rows"))["mmssms_mms.db#pdu/_id=2"]["raw"])
+    raw = raw_records(sink)["mmssms_mms.db#pdu/_id=2"]
     assert raw["sub"] == "Plans"
     assert [a["address"] for a in json.loads(raw["addr"])] == [
         "insert-address-token",
@@ -621,9 +613,7 @@ def test_whatsapp_current_schema_with_calls() -> None:
             "record_type_original": "video;call_result=2",
         },
     }
-    raw = json.loads(
-        by_locator(sink.rows("source_rows"))["msgstore_current.db#message/_id=5"]["raw"]
-    )
+    raw = raw_records(sink)["msgstore_current.db#message/_id=5"]
     media = json.loads(raw["message_media"])
     assert media["media_key"] == {"base64": "AQID"}
     assert codes(ctx) == {"whatsapp.system_messages": 2}
@@ -702,12 +692,11 @@ def test_sniff_certain_for_known_tables(name: str) -> None:
 
 
 def test_sniff_other_sqlite_possible_and_text_no(tmp_path: Path) -> None:
-    other = tmp_path / "notes.db"
-    con = sqlite3.connect(other)
-    con.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-    con.execute("CREATE TABLE message (id INTEGER, text TEXT, is_from_me INTEGER)")
-    con.commit()
-    con.close()
+    other = sqlite_file(
+        tmp_path / "notes.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+        "CREATE TABLE message (id INTEGER, text TEXT, is_from_me INTEGER)",
+    )
     assert AndroidDbParser().sniff(probe(other)) is Confidence.POSSIBLE
     text = tmp_path / "calls.csv"
     text.write_text("CREATE TABLE sms (address, body, type, date, thread_id)\n")
@@ -740,10 +729,7 @@ def test_shared_readers_match_leapp_paths_and_tables() -> None:
         "data/data/com.whatsapp/databases/msgstore.db": "android_whatsapp",
         "data/data/com.whatsapp/databases/wa.db": "android_whatsapp_contacts",
     }
-    for path, name in cases.items():
-        found = match_path(ANDROID_READERS, path)
-        assert found is not None, path
-        assert found.name == name, path
+    assert_readers_match(ANDROID_READERS, cases)
     assert match_path(ANDROID_READERS, "data/data/com.viber.voip/databases/viber_data") is None
     both = recognise(ANDROID_READERS, frozenset({"messages", "message", "jid", "chat"}))
     assert both is not None
@@ -813,12 +799,11 @@ def test_not_sqlite_is_not_this_format(tmp_path: Path) -> None:
 
 
 def test_unrelated_sqlite_lists_the_tables(tmp_path: Path) -> None:
-    path = tmp_path / "notes.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-    con.execute("CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT)")
-    con.commit()
-    con.close()
+    path = sqlite_file(
+        tmp_path / "notes.db",
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT)",
+    )
     with pytest.raises(ParseError, match="tables found: notes, tags") as caught:
         parse(path)
     assert caught.value.path == "notes.db"
@@ -864,17 +849,14 @@ def test_schema_damage_with_undecodable_text_is_a_parse_error(tmp_path: Path) ->
 
 
 def test_missing_column_is_an_issue_not_a_crash(tmp_path: Path) -> None:
-    path = tmp_path / "mmssms.db"
-    con = sqlite3.connect(path)
-    con.execute(
+    path = sqlite_file(
+        tmp_path / "mmssms.db",
         "CREATE TABLE sms (_id INTEGER PRIMARY KEY, thread_id INTEGER, address TEXT, "
-        "date INTEGER, type INTEGER, body TEXT, extra_vendor TEXT)"
+        "date INTEGER, type INTEGER, body TEXT, extra_vendor TEXT)",
+        "CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, msg_box INTEGER)",
+        "INSERT INTO sms VALUES (4, 9, '07700900123', 1717236000000, 1, 'hi', 'x')",
+        "INSERT INTO pdu VALUES (1, 9, 2)",
     )
-    con.execute("CREATE TABLE pdu (_id INTEGER PRIMARY KEY, thread_id INTEGER, msg_box INTEGER)")
-    con.execute("INSERT INTO sms VALUES (4, 9, '07700900123', 1717236000000, 1, 'hi', 'x')")
-    con.execute("INSERT INTO pdu VALUES (1, 9, 2)")
-    con.commit()
-    con.close()
     ctx, sink = parse(path)
     rows = by_locator(sink.rows("messages"))
     assert rows["mmssms.db#sms/_id=4"]["body"] == "hi"
@@ -889,16 +871,13 @@ def test_missing_column_is_an_issue_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_unreadable_values_are_kept_and_reported(tmp_path: Path) -> None:
-    path = tmp_path / "calllog.db"
-    con = sqlite3.connect(path)
-    con.execute(
+    path = sqlite_file(
+        tmp_path / "calllog.db",
         "CREATE TABLE calls (_id INTEGER PRIMARY KEY, number TEXT, date INTEGER, "
-        "duration INTEGER, type INTEGER, numbertype INTEGER, countryiso TEXT)"
+        "duration INTEGER, type INTEGER, numbertype INTEGER, countryiso TEXT)",
+        "INSERT INTO calls VALUES (1, '07700900123', 'yesterday', -5, 1, 0, 'GB')",
+        "INSERT INTO calls VALUES (2, '07700900123', 99999999999999999, 5, 2, 0, 'G1')",
     )
-    con.execute("INSERT INTO calls VALUES (1, '07700900123', 'yesterday', -5, 1, 0, 'GB')")
-    con.execute("INSERT INTO calls VALUES (2, '07700900123', 99999999999999999, 5, 2, 0, 'G1')")
-    con.commit()
-    con.close()
     ctx, sink = parse(path)
     rows = by_locator(sink.rows("calls"))
     first = rows["calllog.db#calls/_id=1"]
@@ -922,11 +901,7 @@ def test_unreadable_values_are_kept_and_reported(tmp_path: Path) -> None:
 FUZZ_SOURCES = ("calllog.db", "mmssms_mms.db", "contacts2.db", "msgstore_current.db", "wa.db")
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings()
 @given(
     source=st.sampled_from(FUZZ_SOURCES),
     seed=st.integers(min_value=0, max_value=2**32 - 1),
@@ -961,14 +936,14 @@ def test_fuzz_only_ingest_errors(
 
 
 def test_ingest_service_end_to_end(sqlite_workspace: Any, tmp_path: Path) -> None:
-    from threadline.services import cases, exhibits, ingest, query
+    from threadline.services import query
 
     ws = sqlite_workspace
-    cases.create_case(ws, "OP-ASH", "Operation Ash", offences=("MSA2015-s2",))
     source = tmp_path / "msgstore.db"
     shutil.copyfile(FIXTURES / "msgstore_current.db", source)
-    exhibits.add_exhibit(ws, "OP-ASH", "JB/4", source, producer="DC Test", description="WA")
-    result = ingest.ingest_exhibit(ws, "OP-ASH", "JB/4")
+    result = ingest_new_exhibit(
+        ws, "OP-ASH", "Operation Ash", "JB/4", source, producer="DC Test", description="WA"
+    )
     assert result.parser == "android_db@1.0.0"
     assert result.row_counts == {"messages": 5, "locations": 1, "calls": 2, "source_rows": 7}
     assert result.parameters["android_stores"] == "android_whatsapp"

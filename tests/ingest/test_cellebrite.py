@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from collect_sink import Parsed, run_parser
+from collect_sink import Parsed, raw_records, run_parser
+from phone_support import probe, utc
 
-from threadline.ingest.contract import Confidence, SourceProbe
+from threadline.ingest.contract import Confidence
 from threadline.ingest.parsers.cellebrite.parser import CellebriteParser
 from threadline.ingest.registry import Registry
 
@@ -36,10 +37,6 @@ KAI_JID = "447700900654@s.whatsapp.net"
 CHAT1 = f"{MO_JID}; {OWNER_JID}"
 CHAT2 = f"{OWNER_JID}; {MO_JID}; {KAI_JID}"
 _SKIP = {"row_id", "exhibit_id", "parser"}
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
 
 
 def parse(path: Path) -> Parsed:
@@ -534,7 +531,7 @@ def test_issues_for_what_is_not_read(ufdr: Parsed) -> None:
 
 
 def test_source_rows_keep_each_record_as_read(ufdr: Parsed) -> None:
-    raw = {r["locator"]: json.loads(r["raw"]) for r in ufdr.rows("source_rows")}
+    raw = raw_records(ufdr)
     evidence = {
         r["locator"]
         for table in ("devices", "contacts", "calls", "messages", "accounts", "locations", "media")
@@ -796,7 +793,7 @@ def test_iped_chat_fragment_field_by_field() -> None:
     ]
     # every field of the fragment is known: nothing is reported as unread
     assert chat.issues == []
-    raw = {r["locator"]: json.loads(r["raw"]) for r in chat.rows("source_rows")}
+    raw = raw_records(chat)
     reply = raw[C + "1180;model=2833f15a-b6e2-4b0e-b7b2-4691528f1ed0"]
     assert "Lorem ipsum dolor sit amet" in reply["xml"]  # the quoted message is kept raw
     assert reply["chat"] == "5c1b7590-ec7d-43ec-8ae0-f1ff3967d30d"
@@ -834,32 +831,27 @@ def test_iped_useraccount_fragment_field_by_field() -> None:
 # -- recognition ------------------------------------------------------------------------------
 
 
-def _probe(path: Path) -> SourceProbe:
-    data = path.read_bytes() if path.is_file() else b""
-    return SourceProbe(path=path, head=data[:65536], size=len(data))
-
-
 def test_sniff(tmp_path: Path) -> None:
     parser = CellebriteParser()
-    assert parser.sniff(_probe(UFDR)) is Confidence.CERTAIN
-    assert parser.sniff(_probe(REPORT)) is Confidence.CERTAIN
+    assert parser.sniff(probe(UFDR)) is Confidence.CERTAIN
+    assert parser.sniff(probe(REPORT)) is Confidence.CERTAIN
     other_zip = tmp_path / "photos.zip"
     with zipfile.ZipFile(other_zip, "w") as archive:
         archive.writestr("DCIM/report.xml", "<project/>")  # not at the root
-    assert parser.sniff(_probe(other_zip)) is Confidence.NO
+    assert parser.sniff(probe(other_zip)) is Confidence.NO
     broken = tmp_path / "broken.ufdr"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
-    assert parser.sniff(_probe(broken)) is Confidence.NO
+    assert parser.sniff(probe(broken)) is Confidence.NO
     csv = tmp_path / "calls.csv"
     csv.write_text("a,b\n1,2\n", encoding="utf-8")
-    assert parser.sniff(_probe(csv)) is Confidence.NO
+    assert parser.sniff(probe(csv)) is Confidence.NO
     # IPED's fragments have no <project> and no namespace: not an exhibit on their own
     if CHAT.exists():
-        assert parser.sniff(_probe(CHAT)) is Confidence.NO
+        assert parser.sniff(probe(CHAT)) is Confidence.NO
     folder = tmp_path / "unpacked"
     folder.mkdir()
     (folder / "report.xml").write_bytes(REPORT.read_bytes())
-    assert parser.sniff(_probe(folder)) is Confidence.CERTAIN
+    assert parser.sniff(probe(folder)) is Confidence.CERTAIN
 
 
 def test_registry_picks_cellebrite_for_a_ufdr() -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from collect_sink import run_parser
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
+from phone_support import fuzz_settings
 from sqlalchemy import select
 
 from threadline.errors import HostileInput, IngestError, ParseError
@@ -229,11 +230,7 @@ def _mutated(draw: st.DrawFn) -> tuple[str, bytes]:
     return name, bytes(data)
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@fuzz_settings(100, HealthCheck.data_too_large)
 @given(_mutated())
 def test_fuzz_parse_raises_only_ingest_errors(case: tuple[str, bytes]) -> None:
     name, data = case

@@ -10,22 +10,28 @@ the day arithmetic is written beside each expectation.
 from __future__ import annotations
 
 import contextlib
-import os
 import plistlib
 import shutil
-import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from collect_sink import CollectSink, by_locator, run_parser
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from phone_support import (
+    assert_readers_match,
+    fuzz_settings,
+    ingest_new_exhibit,
+    probe,
+    shared_sample,
+    sqlite_file,
+    utc,
+)
 
 from threadline.errors import HostileInput, IngestError, NotThisFormat, ParseError
 from threadline.ingest.context import ParseContext
-from threadline.ingest.contract import Confidence, SourceProbe
+from threadline.ingest.contract import Confidence
 from threadline.ingest.parsers.ios.parser import IosDbParser
 from threadline.ingest.parsers.ios.stores import IOS_READERS
 from threadline.ingest.parsers.ios.typedstream import attributed_body_text
@@ -42,22 +48,8 @@ def parse(path: Path) -> tuple[ParseContext, CollectSink]:
     return run_parser(IosDbParser(), path, exhibit_id=EXHIBIT, reference="JB/7")
 
 
-def probe(path: Path, data: bytes | None = None) -> SourceProbe:
-    data = path.read_bytes() if data is None else data
-    return SourceProbe(path=path, head=data[:65536], size=len(data))
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
-
-
 def shared(name: str) -> Path:
-    path = PLASO / name
-    if not path.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but the shared sample is missing: {path}")
-        pytest.skip(f"shared sample not present: {path}")
-    return path
+    return shared_sample(PLASO / name)
 
 
 def codes(ctx: ParseContext) -> list[tuple[str, str | None]]:
@@ -445,12 +437,11 @@ def test_sniff_is_certain_for_each_store(name: str) -> None:
 
 
 def test_sniff_refuses_other_files(tmp_path: Path) -> None:
-    other = tmp_path / "other.db"
-    con = sqlite3.connect(other)
-    con.execute("CREATE TABLE messages_archive (id INTEGER)")
-    con.execute("CREATE TABLE message_log (id INTEGER)")
-    con.commit()
-    con.close()
+    other = sqlite_file(
+        tmp_path / "other.db",
+        "CREATE TABLE messages_archive (id INTEGER)",
+        "CREATE TABLE message_log (id INTEGER)",
+    )
     parser = IosDbParser()
     assert parser.sniff(probe(other)) is Confidence.NO
     text = tmp_path / "notes.txt"
@@ -469,10 +460,7 @@ def test_readers_match_extraction_paths() -> None:
         "private/var/mobile/Library/AddressBook/AddressBook.sqlitedb": "ios_address_book",
         "private/var/mobile/Containers/Shared/AppGroup/3F2A/ChatStorage.sqlite": "ios_whatsapp",
     }
-    for path, expected in names.items():
-        found = match_path(IOS_READERS, path)
-        assert found is not None, path
-        assert found.name == expected, path
+    assert_readers_match(IOS_READERS, names)
     assert match_path(IOS_READERS, "private/var/mobile/Library/SMS/sms.db-wal") is None
     assert [r.name for r in IOS_READERS] == [
         "ios_sms",
@@ -526,11 +514,11 @@ def _copy(tmp_path: Path, name: str) -> Path:
 
 
 def test_unrecognised_database_lists_its_tables(tmp_path: Path) -> None:
-    path = tmp_path / "unknown.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE visits (id INTEGER)")
-    con.execute("CREATE TABLE places (id INTEGER)")
-    con.close()
+    path = sqlite_file(
+        tmp_path / "unknown.db",
+        "CREATE TABLE visits (id INTEGER)",
+        "CREATE TABLE places (id INTEGER)",
+    )
     with pytest.raises(ParseError) as caught:
         parse(path)
     assert caught.value.path == "unknown.db"
@@ -564,12 +552,11 @@ def test_truncated_database_is_a_parse_error(tmp_path: Path) -> None:
 
 
 def test_missing_column_is_an_issue_not_a_crash(tmp_path: Path) -> None:
-    path = _copy(tmp_path, SMS)
-    con = sqlite3.connect(path)
-    con.execute("ALTER TABLE message DROP COLUMN service")
-    con.execute("DROP TABLE chat_message_join")
-    con.commit()
-    con.close()
+    path = sqlite_file(
+        _copy(tmp_path, SMS),
+        "ALTER TABLE message DROP COLUMN service",
+        "DROP TABLE chat_message_join",
+    )
     ctx, sink = parse(path)
     assert ctx.row_counts["messages"] == 9
     assert ("ios.column_missing", f"{SMS}#message") in codes(ctx)
@@ -580,22 +567,16 @@ def test_missing_column_is_an_issue_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_missing_side_table_column_is_an_issue(tmp_path: Path) -> None:
-    path = _copy(tmp_path, SMS)
-    con = sqlite3.connect(path)
-    con.execute("ALTER TABLE attachment DROP COLUMN transfer_name")
-    con.commit()
-    con.close()
+    path = sqlite_file(_copy(tmp_path, SMS), "ALTER TABLE attachment DROP COLUMN transfer_name")
     ctx, sink = parse(path)
     assert ("ios.column_missing", f"{SMS}#message_attachment_join") in codes(ctx)
     assert all(r["attachments"] is None for r in sink.rows("messages"))
 
 
 def test_text_that_is_not_utf8_is_kept_not_fatal(tmp_path: Path) -> None:
-    path = _copy(tmp_path, SMS)
-    con = sqlite3.connect(path)
-    con.execute("UPDATE message SET text = CAST(x'48ff21' AS TEXT) WHERE ROWID = 2")
-    con.commit()
-    con.close()
+    path = sqlite_file(
+        _copy(tmp_path, SMS), "UPDATE message SET text = CAST(x'48ff21' AS TEXT) WHERE ROWID = 2"
+    )
     _, sink = parse(path)
     assert by_locator(sink.rows("messages"))[f"{SMS}#message/ROWID=2"]["body"] == "H\ufffd!"
     raw = by_locator(sink.rows("source_rows"))[f"{SMS}#message/ROWID=2"]["raw"]
@@ -652,7 +633,7 @@ def test_fuzz_parser_entry_point(name: str, tmp_path_factory: pytest.TempPathFac
     folder = tmp_path_factory.mktemp("fuzz")
     source = (FIXTURES / name).read_bytes()
 
-    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @fuzz_settings()
     @given(_mutations(source))
     def check(data: bytes) -> None:
         path = folder / name
@@ -670,14 +651,18 @@ def test_fuzz_parser_entry_point(name: str, tmp_path_factory: pytest.TempPathFac
 
 
 def test_end_to_end_ingest(sqlite_workspace: Any) -> None:
-    from threadline.services import cases, exhibits, ingest, query
+    from threadline.services import query
 
     ws = sqlite_workspace
-    cases.create_case(ws, "OP-ALDER", "Operation Alder", offences=("MSA2015-s2",))
-    exhibits.add_exhibit(
-        ws, "OP-ALDER", "JB/7", FIXTURES / SMS, producer="DC Jo Bloggs", description="sms.db"
+    result = ingest_new_exhibit(
+        ws,
+        "OP-ALDER",
+        "Operation Alder",
+        "JB/7",
+        FIXTURES / SMS,
+        producer="DC Jo Bloggs",
+        description="sms.db",
     )
-    result = ingest.ingest_exhibit(ws, "OP-ALDER", "JB/7")
     assert result.parser == PARSER_REF
     assert result.row_counts == {"messages": 9, "source_rows": 9}
     assert result.parameters["store"] == "ios_sms"

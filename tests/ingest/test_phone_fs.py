@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
-import json
 import sqlite3
 import sys
 import tarfile
@@ -27,9 +26,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from collect_sink import CollectSink, run_parser
-from hypothesis import HealthCheck, given, settings
+from collect_sink import CollectSink, raw_records, run_parser
+from hypothesis import given
 from hypothesis import strategies as st
+from phone_support import fuzz_settings, ingest_new_exhibit, utc
 
 from threadline.errors import HostileInput, IngestError
 from threadline.ingest.context import ParseContext
@@ -41,7 +41,7 @@ from threadline.ingest.parsers.filesystem import (
 )
 from threadline.ingest.phone_store import StoreReader
 from threadline.ingest.rows import RowWriter
-from threadline.services import cases, exhibits, ingest, query
+from threadline.services import exhibits, ingest, query
 from threadline.services.workspace import Workspace, open_workspace
 from threadline.settings import Settings
 
@@ -101,10 +101,6 @@ def ordered(sink: CollectSink, table: str) -> list[dict[str, Any]]:
 
 def locators(sink: CollectSink, table: str) -> list[str]:
     return sorted(str(r["locator"]) for r in sink.rows(table))
-
-
-def utc(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,9 +210,7 @@ def test_device_row_from_build_prop(parsed: dict[str, tuple[ParseContext, Collec
         "Android 13",
         "File system",
     )
-    raw = json.loads(
-        next(r["raw"] for r in sink.rows("source_rows") if r["locator"] == device["locator"])
-    )
+    raw = raw_records(sink)[device["locator"]]
     assert raw == {
         "system/build.prop:ro.product.manufacturer": "Fictaphone",
         "system/build.prop:ro.product.model": "FP-13",
@@ -547,13 +541,20 @@ def _counts(ws: Workspace) -> dict[str, int]:
 
 def test_hostile_containers_store_nothing(small_limits_ws: Workspace, tmp_path: Path) -> None:
     ws = small_limits_ws
-    cases.create_case(ws, "OP-ASH", "Operation Ash", offences=("MSA2015-s2",))
     good = mk.write_zip(
         {"h/fake/x.txt": b"x", **{k: v for k, v in FILES.items() if k == VCF}},
         tmp_path / "good.zip",
     )
-    exhibits.add_exhibit(ws, "OP-ASH", "JB/1", good, producer="DC Test", description="vCard only")
-    ingest.ingest_exhibit(ws, "OP-ASH", "JB/1", parser="phone_fs")
+    ingest_new_exhibit(
+        ws,
+        "OP-ASH",
+        "Operation Ash",
+        "JB/1",
+        good,
+        producer="DC Test",
+        description="vCard only",
+        parser="phone_fs",
+    )
     before = _counts(ws)
     assert before["contacts"] == 1
     _ingest_refused(
@@ -605,11 +606,18 @@ def test_tar_symlink_is_not_followed(tmp_path: Path) -> None:
 FUZZ_TARGETS = [TELEPHONY, CALLLOG, MSGSTORE, WA, CONTACTS2, PHOTO, VCF, "system/build.prop"]
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+def _damaged(data: bytes, edits: list[tuple[int, bytes]], cut: int | None) -> bytes:
+    """``data`` with each insert written over it at its position (wrapped round), then cut."""
+    damaged = bytearray(data)
+    for position, insert in edits:
+        at = position % len(damaged)
+        damaged[at : at + len(insert)] = insert
+    if cut is not None:
+        damaged = damaged[: cut % (len(damaged) + 1)]
+    return bytes(damaged)
+
+
+@fuzz_settings(60)
 @given(
     target=st.sampled_from(FUZZ_TARGETS),
     edits=st.lists(
@@ -622,13 +630,8 @@ FUZZ_TARGETS = [TELEPHONY, CALLLOG, MSGSTORE, WA, CONTACTS2, PHOTO, VCF, "system
 def test_fuzz_damaged_members(
     tmp_path: Path, target: str, edits: list[tuple[int, bytes]], cut: int | None
 ) -> None:
-    data = bytearray(FILES[target])
-    for position, insert in edits:
-        at = position % len(data)
-        data[at : at + len(insert)] = insert
-    if cut is not None:
-        data = data[: cut % (len(data) + 1)]
-    path = mk.write_zip({**FILES, target: bytes(data)}, tmp_path / "fuzz.zip")
+    data = _damaged(FILES[target], edits, cut)
+    path = mk.write_zip({**FILES, target: data}, tmp_path / "fuzz.zip")
     try:
         ctx, sink = parse(path)
     except IngestError:
@@ -636,11 +639,7 @@ def test_fuzz_damaged_members(
     assert ctx.row_counts.get("media", 0) == len(sink.rows("media"))
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(40)
 @given(
     form=st.sampled_from(["zip", "tar"]),
     edits=st.lists(
@@ -656,14 +655,8 @@ def test_fuzz_damaged_archives(
     edits: list[tuple[int, bytes]],
     cut: int | None,
 ) -> None:
-    data = bytearray(exhibits_built[form].read_bytes())
-    for position, insert in edits:
-        at = position % len(data)
-        data[at : at + len(insert)] = insert
-    if cut is not None:
-        data = data[: cut % (len(data) + 1)]
     path = tmp_path / ("fuzz.zip" if form == "zip" else "fuzz.tar.gz")
-    path.write_bytes(bytes(data))
+    path.write_bytes(_damaged(exhibits_built[form].read_bytes(), edits, cut))
     assert FileSystemParser().sniff(probe(path)) in set(Confidence)
     try:
         parse(path)

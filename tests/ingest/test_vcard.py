@@ -12,20 +12,19 @@ from __future__ import annotations
 import base64
 import codecs
 import hashlib
-import json
-import os
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
-from collect_sink import CollectSink, by_locator, run_parser
-from hypothesis import HealthCheck, given, settings
+from collect_sink import CollectSink, by_locator, raw_of, run_parser
+from hypothesis import given
 from hypothesis import strategies as st
+from phone_support import fuzz_settings, probe, shared_sample
 
 from threadline.errors import IngestError, NotThisFormat
 from threadline.ingest.context import ParseContext
-from threadline.ingest.contract import Confidence, SourceProbe
+from threadline.ingest.contract import Confidence
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.vcard import VcardParser
 
@@ -41,12 +40,6 @@ PNG_B64 = (
 
 def parse(path: Path, **kwargs: Any) -> tuple[ParseContext, CollectSink]:
     return run_parser(VcardParser(**kwargs), path, exhibit_id=EXHIBIT, reference="JB/9")
-
-
-def raw_of(sink: CollectSink, locator: str) -> dict[str, Any]:
-    found = [r for r in sink.rows("source_rows") if r["locator"] == locator]
-    assert len(found) == 1
-    return dict(json.loads(found[0]["raw"]))
 
 
 def contact(sink: CollectSink) -> list[tuple[str, str | None, str | None, str | None, str | None]]:
@@ -178,12 +171,7 @@ def test_v40_fixture_rows_and_locators() -> None:
 
 
 def iped(name: str) -> Path:
-    path = IPED / name
-    if not path.is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but the shared IPED vCard sample is missing: {path}")
-        pytest.skip(f"shared sample not present: {path}")
-    return path
+    return shared_sample(IPED / name)
 
 
 def test_iped_email_only_card() -> None:
@@ -258,10 +246,6 @@ def test_iped_without_thumb_grouped_tel() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # sniffing
-
-
-def probe(path: Path, head: bytes) -> SourceProbe:
-    return SourceProbe(path=path, head=head, size=len(head))
 
 
 @pytest.mark.parametrize(
@@ -447,11 +431,7 @@ def test_issue_severities_are_warnings_for_lost_data(tmp_path: Path) -> None:
 SEEDS = [(FIXTURES / n).read_bytes() for n in ("contacts_v21.vcf", "contacts_v40.vcf")]
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings()
 @given(
     seed=st.sampled_from(SEEDS),
     cut=st.integers(min_value=0, max_value=2000),

@@ -8,21 +8,19 @@ wall clock - 14 h .. wall clock + 12 h.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from collect_sink import run_parser
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from phone_support import flip_and_cut_fuzz, ingest_new_exhibit, pick, probe, utc
 
-from threadline.errors import HostileInput, IngestError, NotThisFormat, ParseError
-from threadline.ingest.contract import Confidence, SourceProbe
+from threadline.errors import HostileInput, NotThisFormat, ParseError
+from threadline.ingest.contract import Confidence
 from threadline.ingest.parsers.xry.text import XryTextParser
 from threadline.ingest.parsers.xry.times import parse_duration, parse_text_time
 
@@ -32,18 +30,8 @@ EXPORT = FIXTURES / "export"
 PARSER = XryTextParser()
 
 
-def _utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
 def _parse(path: Path) -> tuple[Any, Any]:
     return run_parser(PARSER, path, exhibit_id="e1", reference="JB/1")
-
-
-def _pick(row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
-    return {c: row[c] for c in columns}
 
 
 def _utf16(text: str) -> bytes:
@@ -80,7 +68,7 @@ CALL_COLUMNS = [
 
 def test_calls(folder: tuple[Any, Any]) -> None:
     _, sink = folder
-    rows = [_pick(r, CALL_COLUMNS) for r in sink.rows("calls")]
+    rows = [pick(r, *CALL_COLUMNS) for r in sink.rows("calls")]
     assert rows == [
         {
             "locator": "Calls.txt#line=7;entity=1",
@@ -92,9 +80,9 @@ def test_calls(folder: tuple[Any, Any]) -> None:
             "b_party_original": None,
             "target_role": "b",
             # 9:15:30 PM at UTC+1 is 20:15:30 UTC
-            "start_utc": _utc(2024, 3, 2, 20, 15, 30),
-            "start_earliest_utc": _utc(2024, 3, 2, 20, 15, 30),
-            "start_latest_utc": _utc(2024, 3, 2, 20, 15, 30),
+            "start_utc": utc(2024, 3, 2, 20, 15, 30),
+            "start_earliest_utc": utc(2024, 3, 2, 20, 15, 30),
+            "start_latest_utc": utc(2024, 3, 2, 20, 15, 30),
             "start_status": "exact",
             "start_original": "3/2/2024 9:15:30 PM UTC+1 (Network)",
             "time_basis": "UTC+01:00",
@@ -113,8 +101,8 @@ def test_calls(folder: tuple[Any, Any]) -> None:
             "target_role": "a",
             # 08:05 with no zone: 18:05 the day before (UTC+14) to 20:05 (UTC-12)
             "start_utc": None,
-            "start_earliest_utc": _utc(2024, 3, 2, 18, 5, 0),
-            "start_latest_utc": _utc(2024, 3, 3, 20, 5, 0),
+            "start_earliest_utc": utc(2024, 3, 2, 18, 5, 0),
+            "start_latest_utc": utc(2024, 3, 3, 20, 5, 0),
             "start_status": "zone_unknown",
             "start_original": "3/3/2024 8:05:00 AM (Device)",
             "time_basis": "unknown",
@@ -132,9 +120,9 @@ def test_calls(folder: tuple[Any, Any]) -> None:
             "b_party_original": None,
             "target_role": "b",
             # 23:59:59 at UTC-7 is 06:59:59 UTC the next day (and year)
-            "start_utc": _utc(2024, 1, 1, 6, 59, 59),
-            "start_earliest_utc": _utc(2024, 1, 1, 6, 59, 59),
-            "start_latest_utc": _utc(2024, 1, 1, 6, 59, 59),
+            "start_utc": utc(2024, 1, 1, 6, 59, 59),
+            "start_earliest_utc": utc(2024, 1, 1, 6, 59, 59),
+            "start_latest_utc": utc(2024, 1, 1, 6, 59, 59),
             "start_status": "exact",
             "start_original": "12/31/2023 11:59:59 PM GMT-7 (Device)",
             "time_basis": "UTC-07:00",
@@ -171,7 +159,7 @@ MESSAGE_COLUMNS = [
 
 def test_messages(folder: tuple[Any, Any]) -> None:
     _, sink = folder
-    rows = {r["locator"]: _pick(r, MESSAGE_COLUMNS) for r in sink.rows("messages")}
+    rows = {r["locator"]: pick(r, *MESSAGE_COLUMNS) for r in sink.rows("messages")}
     assert list(rows) == [
         "Messages-SMS.txt#line=6;entity=1",
         "Messages-SMS.txt#line=17;entity=2",
@@ -191,9 +179,9 @@ def test_messages(folder: tuple[Any, Any]) -> None:
         "b_party": None,
         "b_party_original": None,
         "target_role": "b",
-        "sent_utc": _utc(2024, 3, 1, 19, 42, 10),
-        "sent_earliest_utc": _utc(2024, 3, 1, 19, 42, 10),
-        "sent_latest_utc": _utc(2024, 3, 1, 19, 42, 10),
+        "sent_utc": utc(2024, 3, 1, 19, 42, 10),
+        "sent_earliest_utc": utc(2024, 3, 1, 19, 42, 10),
+        "sent_latest_utc": utc(2024, 3, 1, 19, 42, 10),
         "sent_status": "exact",
         "sent_original": "3/1/2024 7:42:10 PM UTC (Network)",
         "body": "Diolch yn fawr! Wela i di ym Mhwllheli am chwech o'r gloch.\n"
@@ -201,9 +189,7 @@ def test_messages(folder: tuple[Any, Any]) -> None:
         "deleted_state": "unknown",
     }
     polish = rows["Messages-SMS.txt#line=17;entity=2"]
-    assert _pick(
-        polish, ["direction", "b_party", "b_party_original", "a_party", "target_role"]
-    ) == {
+    assert pick(polish, "direction", "b_party", "b_party_original", "a_party", "target_role") == {
         "direction": "outgoing",
         "b_party": "+447700900456",
         "b_party_original": "07700 900456",
@@ -212,15 +198,15 @@ def test_messages(folder: tuple[Any, Any]) -> None:
     }
     assert polish["body"] == "Zażółć gęślą jaźń — będę o szóstej."
     assert (polish["sent_utc"], polish["sent_status"]) == (None, "zone_unknown")
-    assert polish["sent_earliest_utc"] == _utc(2024, 3, 1, 16, 30, 0)  # 06:30 - 14 h
-    assert polish["sent_latest_utc"] == _utc(2024, 3, 2, 18, 30, 0)  # 06:30 + 12 h
+    assert polish["sent_earliest_utc"] == utc(2024, 3, 1, 16, 30, 0)  # 06:30 - 14 h
+    assert polish["sent_latest_utc"] == utc(2024, 3, 2, 18, 30, 0)  # 06:30 + 12 h
     assert polish["sent_original"] == "3/2/2024 6:30:00 AM (Device)"
 
     deleted = rows["Messages-SMS.txt#line=24;entity=3"]
     assert deleted["deleted_state"] == "deleted"
     assert deleted["a_party"] == "+441632960002"  # Participant of an incoming message: sender
     assert deleted["target_role"] == "b"
-    assert deleted["sent_utc"] == _utc(2024, 3, 2, 19, 0, 0)  # 23:00 at UTC+4
+    assert deleted["sent_utc"] == utc(2024, 3, 2, 19, 0, 0)  # 23:00 at UTC+4
     assert deleted["body"] == "Where are you?\n\nCall me now."  # blank line kept inside text
 
     joined = rows["Messages-SMS.txt#line=34;entity=4+5+6"]
@@ -229,7 +215,7 @@ def test_messages(folder: tuple[Any, Any]) -> None:
         "their documents. Say nothing to anyone. Marek will do the talking."
     )
     assert joined["a_party"] == "+447700900789"
-    assert joined["sent_utc"] == _utc(2024, 3, 3, 14, 14, 0)
+    assert joined["sent_utc"] == utc(2024, 3, 3, 14, 14, 0)
 
     partial = rows["Messages-SMS.txt#line=64;entity=7"]
     assert (partial["direction"], partial["b_party"], partial["target_role"]) == (
@@ -258,7 +244,7 @@ def test_concatenated_sms_keeps_every_segment_raw(folder: tuple[Any, Any]) -> No
 def test_contacts(folder: tuple[Any, Any]) -> None:
     _, sink = folder
     columns = ["locator", "name", "number", "number_original", "email", "deleted_state"]
-    assert [_pick(r, columns) for r in sink.rows("contacts")] == [
+    assert [pick(r, *columns) for r in sink.rows("contacts")] == [
         {
             "locator": "Contacts-Contacts.txt#line=6;entity=1",
             "name": "Carys Pritchard",
@@ -311,7 +297,7 @@ def test_device(folder: tuple[Any, Any]) -> None:
         "os",
         "extraction",
     ]
-    assert _pick(row, columns) == {
+    assert pick(row, *columns) == {
         "locator": "Device-General Information.txt#line=6;entity=1-4",
         "imei": "352099001761481",
         "imei_key": "35209900176148",
@@ -380,21 +366,21 @@ def test_single_file_locators_use_its_own_name() -> None:
 def test_sniff(tmp_path: Path) -> None:
     calls = EXPORT / "Calls.txt"
     head = calls.read_bytes()[:4096]
-    assert PARSER.sniff(SourceProbe(calls, head, len(head))) is Confidence.CERTAIN
-    assert PARSER.sniff(SourceProbe(EXPORT, b"", 0)) is Confidence.LIKELY
+    assert PARSER.sniff(probe(calls, head)) is Confidence.CERTAIN
+    assert PARSER.sniff(probe(EXPORT, b"")) is Confidence.LIKELY
     archive = FIXTURES / "export.zip"
     zip_head = archive.read_bytes()[:4096]
-    assert PARSER.sniff(SourceProbe(archive, zip_head, len(zip_head))) is Confidence.LIKELY
+    assert PARSER.sniff(probe(archive, zip_head)) is Confidence.LIKELY
     cellebrite = tmp_path / "ufed"
     cellebrite.mkdir()
     (cellebrite / "Calls.txt").write_bytes(calls.read_bytes())
     (cellebrite / "report.xml").write_text("<project/>", encoding="utf-8")
-    assert PARSER.sniff(SourceProbe(cellebrite, b"", 0)) is Confidence.NO
+    assert PARSER.sniff(probe(cellebrite, b"")) is Confidence.NO
     utf8 = b"XRY Export\r\nCase:\r\nCalls\r\n"
-    assert PARSER.sniff(SourceProbe(tmp_path / "c.txt", utf8, len(utf8))) is Confidence.LIKELY
+    assert PARSER.sniff(probe(tmp_path / "c.txt", utf8)) is Confidence.LIKELY
     other = "Hello\r\n".encode("utf-16")
-    assert PARSER.sniff(SourceProbe(tmp_path / "o.txt", other, len(other))) is Confidence.NO
-    assert PARSER.sniff(SourceProbe(tmp_path / "x.bin", b"\x00\x01", 2)) is Confidence.NO
+    assert PARSER.sniff(probe(tmp_path / "o.txt", other)) is Confidence.NO
+    assert PARSER.sniff(probe(tmp_path / "x.bin", b"\x00\x01")) is Confidence.NO
 
 
 # -- times ----------------------------------------------------------------------------------
@@ -403,14 +389,14 @@ def test_sniff(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "utc", "status", "basis"),
     [
-        ("1/3/1990 1:23:54 AM UTC+4", _utc(1990, 1, 2, 21, 23, 54), "exact", "UTC+04:00"),
+        ("1/3/1990 1:23:54 AM UTC+4", utc(1990, 1, 2, 21, 23, 54), "exact", "UTC+04:00"),
         (
             "6/15/2024 12:00:00 AM UTC+5:30 (Device)",
-            _utc(2024, 6, 14, 18, 30),
+            utc(2024, 6, 14, 18, 30),
             "exact",
             "UTC+05:30",
         ),
-        ("6/15/2024 12:30:00 PM GMT (Network)", _utc(2024, 6, 15, 12, 30), "exact", "UTC"),
+        ("6/15/2024 12:30:00 PM GMT (Network)", utc(2024, 6, 15, 12, 30), "exact", "UTC"),
         ("6/15/2024 13:30:00", None, "zone_unknown", "unknown"),
         ("13/15/2024 1:30:00 PM", None, "unparsed", "unknown"),
         ("6/15/2024 13:30:00 PM", None, "unparsed", "unknown"),
@@ -516,41 +502,29 @@ def test_folder_without_reports_is_not_this_format(tmp_path: Path) -> None:
 SEED = (EXPORT / "Messages-SMS.txt").read_bytes()
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    cut=st.integers(min_value=0, max_value=len(SEED)),
-    flips=st.lists(st.tuples(st.integers(0, len(SEED) - 1), st.integers(0, 255)), max_size=12),
-)
-def test_fuzz_only_ingest_errors(tmp_path: Path, cut: int, flips: list[tuple[int, int]]) -> None:
-    data = bytearray(SEED)
-    for position, value in flips:
-        data[position] = value
-    path = tmp_path / "Messages-SMS.txt"
-    path.write_bytes(bytes(data[:cut]))
-    # anything but an IngestError (a crash, a KeyError...) fails the test
-    with contextlib.suppress(IngestError):
-        _parse(path)
+# anything but an IngestError (a crash, a KeyError...) fails the test
+test_fuzz_only_ingest_errors = flip_and_cut_fuzz(SEED, "Messages-SMS.txt", _parse)
 
 
 # -- end to end: a folder export through the ingest service ---------------------------------
 
 
 def test_folder_export_through_ingest_service(workspace: Any, tmp_path: Path) -> None:
-    from threadline.services import cases, exhibits, ingest, query
+    from threadline.services import query
 
     folder = tmp_path / "XRY export"
     folder.mkdir()
     for source in EXPORT.iterdir():
         (folder / source.name).write_bytes(source.read_bytes())
-    cases.create_case(workspace, "OP-CEDAR", "Operation Cedar", offences=("MSA2015-s2",))
-    exhibits.add_exhibit(
-        workspace, "OP-CEDAR", "FH/3", folder, producer="DC Ffion Hughes", description="XRY"
+    result = ingest_new_exhibit(
+        workspace,
+        "OP-CEDAR",
+        "Operation Cedar",
+        "FH/3",
+        folder,
+        producer="DC Ffion Hughes",
+        description="XRY",
     )
-    result = ingest.ingest_exhibit(workspace, "OP-CEDAR", "FH/3")
     assert result.row_counts == {
         "calls": 3,
         "messages": 5,

@@ -7,18 +7,15 @@ fixture's text; line numbers checked with ``grep -n '<properties>\\|<view '``.
 
 from __future__ import annotations
 
-import contextlib
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from collect_sink import run_parser
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from phone_support import flip_and_cut_fuzz, pick, probe, utc
 
-from threadline.errors import HostileInput, IngestError, NotThisFormat, ParseError
-from threadline.ingest.contract import Confidence, SourceProbe
+from threadline.errors import HostileInput, NotThisFormat, ParseError
+from threadline.ingest.contract import Confidence
 from threadline.ingest.parsers.xry.times import parse_xml_time
 from threadline.ingest.parsers.xry.xml import XryXmlParser
 
@@ -27,16 +24,8 @@ PARSER = XryXmlParser()
 FILE = "xry_export.xml"
 
 
-def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
 def _parse(path: Path) -> tuple[Any, Any]:
     return run_parser(PARSER, path, exhibit_id="e2", reference="FH/4")
-
-
-def _pick(row: dict[str, Any], columns: list[str]) -> dict[str, Any]:
-    return {c: row[c] for c in columns}
 
 
 @pytest.fixture(scope="module")
@@ -47,22 +36,20 @@ def parsed() -> tuple[Any, Any]:
 def test_device_from_general_view(parsed: tuple[Any, Any]) -> None:
     _, sink = parsed
     [row] = sink.rows("devices")
-    assert _pick(
+    assert pick(
         row,
-        [
-            "locator",
-            "imei",
-            "imei_key",
-            "imsi",
-            "iccid",
-            "msisdn",
-            "msisdn_original",
-            "manufacturer",
-            "model",
-            "os",
-            "extraction",
-            "parser",
-        ],
+        "locator",
+        "imei",
+        "imei_key",
+        "imsi",
+        "iccid",
+        "msisdn",
+        "msisdn_original",
+        "manufacturer",
+        "model",
+        "os",
+        "extraction",
+        "parser",
     ) == {
         "locator": f"{FILE}#line=6;image=1;view=general_view",
         "imei": "867531098765437",
@@ -96,7 +83,7 @@ def test_calls(parsed: tuple[Any, Any]) -> None:
         "source_app",
         "deleted_state",
     ]
-    assert [_pick(r, columns) for r in sink.rows("calls")] == [
+    assert [pick(r, *columns) for r in sink.rows("calls")] == [
         {
             "locator": f"{FILE}#line=41;image=1;view=calls_view;item=1",
             "direction": "outgoing",
@@ -104,9 +91,9 @@ def test_calls(parsed: tuple[Any, Any]) -> None:
             "b_party": "+447700900987",
             "b_party_original": "07700 900987",
             "target_role": "a",
-            "start_utc": _utc(2024, 3, 5, 16, 20),
-            "start_earliest_utc": _utc(2024, 3, 5, 16, 20),
-            "start_latest_utc": _utc(2024, 3, 5, 16, 20),
+            "start_utc": utc(2024, 3, 5, 16, 20),
+            "start_earliest_utc": utc(2024, 3, 5, 16, 20),
+            "start_latest_utc": utc(2024, 3, 5, 16, 20),
             "start_status": "exact",
             "duration_s": 42,
             "source_app": "Phone",
@@ -120,8 +107,8 @@ def test_calls(parsed: tuple[Any, Any]) -> None:
             "b_party_original": None,
             "target_role": "b",
             "start_utc": None,
-            "start_earliest_utc": _utc(2024, 3, 5, 2, 30),  # 16:30 - 14 h
-            "start_latest_utc": _utc(2024, 3, 6, 4, 30),  # 16:30 + 12 h
+            "start_earliest_utc": utc(2024, 3, 5, 2, 30),  # 16:30 - 14 h
+            "start_latest_utc": utc(2024, 3, 6, 4, 30),  # 16:30 + 12 h
             "start_status": "zone_unknown",
             "duration_s": None,
             "source_app": None,
@@ -147,7 +134,7 @@ def test_messages(parsed: tuple[Any, Any]) -> None:
         "sent_original",
         "body",
     ]
-    assert [_pick(r, columns) for r in sink.rows("messages")] == [
+    assert [pick(r, *columns) for r in sink.rows("messages")] == [
         {
             "locator": f"{FILE}#line=64;image=1;view=messages_view;item=1",
             "message_type": "sms",
@@ -159,8 +146,8 @@ def test_messages(parsed: tuple[Any, Any]) -> None:
             "target_role": "b",
             # 05/03/2024 17:45:00 is day first: 5 March, zone not given
             "sent_utc": None,
-            "sent_earliest_utc": _utc(2024, 3, 5, 3, 45),
-            "sent_latest_utc": _utc(2024, 3, 6, 5, 45),
+            "sent_earliest_utc": utc(2024, 3, 5, 3, 45),
+            "sent_latest_utc": utc(2024, 3, 6, 5, 45),
             "sent_original": "05/03/2024 17:45:00",
             "body": "Dw i'n aros wrth yr orsaf. Brysia!",
         },
@@ -173,9 +160,9 @@ def test_messages(parsed: tuple[Any, Any]) -> None:
             "a_party_name": None,
             "b_party": "+447700900987",
             "target_role": "a",
-            "sent_utc": _utc(2024, 3, 6, 7, 0),  # 08:00 at UTC+1
-            "sent_earliest_utc": _utc(2024, 3, 6, 7, 0),
-            "sent_latest_utc": _utc(2024, 3, 6, 7, 0),
+            "sent_utc": utc(2024, 3, 6, 7, 0),  # 08:00 at UTC+1
+            "sent_earliest_utc": utc(2024, 3, 6, 7, 0),
+            "sent_latest_utc": utc(2024, 3, 6, 7, 0),
             "sent_original": "3/6/2024 8:00:00 AM UTC+1 (Device)",
             "body": "Dziękuję, już jadę.",
         },
@@ -185,7 +172,7 @@ def test_messages(parsed: tuple[Any, Any]) -> None:
 def test_contacts_and_accounts(parsed: tuple[Any, Any]) -> None:
     _, sink = parsed
     assert [
-        _pick(r, ["locator", "name", "number", "number_original", "source_app"])
+        pick(r, "locator", "name", "number", "number_original", "source_app")
         for r in sink.rows("contacts")
     ] == [
         {
@@ -197,7 +184,7 @@ def test_contacts_and_accounts(parsed: tuple[Any, Any]) -> None:
         }
     ]
     assert [
-        _pick(r, ["locator", "service", "username", "display_name", "number", "number_original"])
+        pick(r, "locator", "service", "username", "display_name", "number", "number_original")
         for r in sink.rows("accounts")
     ] == [
         {
@@ -236,9 +223,9 @@ def test_issues_and_raw(parsed: tuple[Any, Any]) -> None:
 
 def test_sniff(tmp_path: Path) -> None:
     head = FIXTURE.read_bytes()[:4096]
-    assert PARSER.sniff(SourceProbe(FIXTURE, head, len(head))) is Confidence.CERTAIN
+    assert PARSER.sniff(probe(FIXTURE, head)) is Confidence.CERTAIN
     other = b'<?xml version="1.0"?><project/>'
-    assert PARSER.sniff(SourceProbe(tmp_path / "r.xml", other, len(other))) is Confidence.NO
+    assert PARSER.sniff(probe(tmp_path / "r.xml", other)) is Confidence.NO
 
 
 def test_xml_times() -> None:
@@ -246,11 +233,11 @@ def test_xml_times() -> None:
     assert day_first is not None
     assert (day_first.status.value, day_first.earliest) == (
         "zone_unknown",
-        _utc(2024, 3, 13, 20, 15),
+        utc(2024, 3, 13, 20, 15),
     )
     iso = parse_xml_time("2024-03-14T10:15:00+02:00")
     assert iso is not None
-    assert iso.utc == _utc(2024, 3, 14, 8, 15)
+    assert iso.utc == utc(2024, 3, 14, 8, 15)
     assert parse_xml_time("") is None
 
 
@@ -345,21 +332,5 @@ def test_unpaired_general_field(tmp_path: Path) -> None:
 SEED = FIXTURE.read_bytes()
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    cut=st.integers(min_value=0, max_value=len(SEED)),
-    flips=st.lists(st.tuples(st.integers(0, len(SEED) - 1), st.integers(0, 255)), max_size=12),
-)
-def test_fuzz_only_ingest_errors(tmp_path: Path, cut: int, flips: list[tuple[int, int]]) -> None:
-    data = bytearray(SEED)
-    for position, value in flips:
-        data[position] = value
-    path = tmp_path / FILE
-    path.write_bytes(bytes(data[:cut]))
-    # anything but an IngestError (a crash, a KeyError...) fails the test
-    with contextlib.suppress(IngestError):
-        _parse(path)
+# anything but an IngestError (a crash, a KeyError...) fails the test
+test_fuzz_only_ingest_errors = flip_and_cut_fuzz(SEED, FILE, _parse)

@@ -22,9 +22,9 @@ import sqlite3
 from types import MappingProxyType
 from typing import Any, Final
 
-from threadline.ingest.issue import Severity
-from threadline.ingest.parsers.android.table_rows import Row, iter_rows, time_ms
+from threadline.ingest.parsers.android.table_rows import ANDROID, direction_of, time_ms
 from threadline.ingest.rows import RowWriter
+from threadline.ingest.sqlite_rows import Row
 from threadline.model.phone import normalise_phone
 
 __all__ = ["CALL_DIRECTIONS", "DURATION_BASIS", "read_calls"]
@@ -62,21 +62,12 @@ def read_calls(
     con: sqlite3.Connection, place: str, writer: RowWriter, *, table: str = "calls"
 ) -> None:
     """Read every row of the call log into ``calls`` (source_app ``Phone``)."""
-    for row in iter_rows(con, place, table, writer, expected=_COLUMNS):
+    for row in ANDROID.rows(con, place, table, writer, expected=_COLUMNS):
         writer.add("calls", row.locator, _call(writer, row), raw=row.raw)
 
 
 def _call(writer: RowWriter, row: Row) -> dict[str, Any]:
-    code = row.integer("type")
-    direction = CALL_DIRECTIONS.get(code, "unknown") if code is not None else "unknown"
-    if direction == "unknown":
-        writer.ctx.issue(
-            Severity.INFO,
-            "calllog.type_unknown",
-            "a call has a type code not documented for Android; its direction is unknown",
-            locator=row.locator,
-            value=row.text("type"),
-        )
+    direction = direction_of(writer, row, CALL_DIRECTIONS, "calllog.type_unknown", "a call")
     number = row.text("number")
     country = row.text("countryiso")
     if direction == "outgoing":

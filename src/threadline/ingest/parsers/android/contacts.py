@@ -20,8 +20,9 @@ import sqlite3
 from types import MappingProxyType
 from typing import Any, Final
 
-from threadline.ingest.parsers.android.table_rows import Row, has_table, iter_rows
+from threadline.ingest.parsers.android.table_rows import ANDROID
 from threadline.ingest.rows import RowWriter, raw_value
+from threadline.ingest.sqlite_rows import Row
 
 __all__ = ["ACCOUNT_APPS", "read_accounts", "read_contacts"]
 
@@ -57,16 +58,18 @@ def _app(account_type: str | None) -> str:
 
 
 def _accounts_by_id(con: sqlite3.Connection, place: str, writer: RowWriter) -> dict[Any, Row]:
-    if not has_table(con, place, "accounts"):
+    if not ANDROID.has_table(con, place, "accounts"):
         return {}
-    return {row.key: row for row in iter_rows(con, place, "accounts", writer)}
+    return {row.key: row for row in ANDROID.rows(con, place, "accounts", writer)}
 
 
 def read_accounts(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read the sync accounts set up on the handset (``accounts``) into ``accounts``."""
-    if not has_table(con, place, "accounts"):
+    if not ANDROID.has_table(con, place, "accounts"):
         return
-    for row in iter_rows(con, place, "accounts", writer, expected=("account_name", "account_type")):
+    for row in ANDROID.rows(
+        con, place, "accounts", writer, expected=("account_name", "account_type")
+    ):
         name = row.text("account_name")
         if name is None:
             continue
@@ -86,18 +89,18 @@ def read_contacts(con: sqlite3.Connection, place: str, writer: RowWriter) -> Non
     """Read the address book into ``contacts`` (see the module docstring)."""
     mimetypes = {
         row.key: row.text("mimetype")
-        for row in iter_rows(con, place, "mimetypes", writer, expected=("mimetype",))
+        for row in ANDROID.rows(con, place, "mimetypes", writer, expected=("mimetype",))
     }
     accounts = _accounts_by_id(con, place, writer)
     entries = {
         row.key: row
-        for row in iter_rows(
+        for row in ANDROID.rows(
             con, place, "raw_contacts", writer, expected=("deleted", "display_name")
         )
     }
     names: dict[Any, str] = {}
     details: list[tuple[Row, str]] = []
-    for row in iter_rows(
+    for row in ANDROID.rows(
         con, place, "data", writer, expected=("mimetype_id", "raw_contact_id", "data1")
     ):
         kind = mimetypes.get(row.get("mimetype_id"))

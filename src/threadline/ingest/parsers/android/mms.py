@@ -21,8 +21,9 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from threadline.ingest.issue import Severity
-from threadline.ingest.parsers.android.table_rows import Row, as_int, iter_rows, time_s
+from threadline.ingest.parsers.android.table_rows import ANDROID, time_s
 from threadline.ingest.rows import RowWriter, raw_value
+from threadline.ingest.sqlite_rows import Row, as_int
 
 __all__ = ["ADDRESS_TYPES", "read_mms"]
 
@@ -59,13 +60,13 @@ def read_mms(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read every message PDU into ``messages`` (message_type ``mms``, source_app ``SMS``):
     body from the text parts, attachments from the other parts, parties from ``addr``."""
     addresses = _grouped(
-        iter_rows(con, place, "addr", writer, expected=("msg_id", "address", "type")), "msg_id"
+        ANDROID.rows(con, place, "addr", writer, expected=("msg_id", "address", "type")), "msg_id"
     )
     parts = _grouped(
-        iter_rows(con, place, "part", writer, expected=("mid", "ct", "text", "_data")), "mid"
+        ANDROID.rows(con, place, "part", writer, expected=("mid", "ct", "text", "_data")), "mid"
     )
     reports = 0
-    for pdu in iter_rows(con, place, "pdu", writer, expected=("date", "msg_box", "thread_id")):
+    for pdu in ANDROID.rows(con, place, "pdu", writer, expected=("date", "msg_box", "thread_id")):
         if pdu.integer("m_type") in _REPORT_TYPES:
             reports += 1
             continue

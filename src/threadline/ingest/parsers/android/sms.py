@@ -19,9 +19,8 @@ import sqlite3
 from types import MappingProxyType
 from typing import Final
 
-from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.android.mms import read_mms
-from threadline.ingest.parsers.android.table_rows import has_table, iter_rows, time_ms
+from threadline.ingest.parsers.android.table_rows import ANDROID, direction_of, time_ms
 from threadline.ingest.rows import RowWriter
 
 __all__ = ["SMS_DIRECTIONS", "read_sms_store"]
@@ -49,23 +48,14 @@ _SMS_COLUMNS: Final = ("address", "date", "type", "body", "thread_id")
 def read_sms_store(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read ``mmssms.db``: the ``sms`` table, then MMS (``pdu``/``addr``/``part``) if present."""
     read_sms(con, place, writer)
-    if has_table(con, place, "pdu"):
+    if ANDROID.has_table(con, place, "pdu"):
         read_mms(con, place, writer)
 
 
 def read_sms(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read every row of ``sms`` into ``messages`` (message_type ``sms``, source_app ``SMS``)."""
-    for row in iter_rows(con, place, "sms", writer, expected=_SMS_COLUMNS):
-        code = row.integer("type")
-        direction = SMS_DIRECTIONS.get(code, "unknown") if code is not None else "unknown"
-        if direction == "unknown":
-            writer.ctx.issue(
-                Severity.INFO,
-                "sms.type_unknown",
-                "an SMS has a type code not documented for Android; its direction is unknown",
-                locator=row.locator,
-                value=row.text("type"),
-            )
+    for row in ANDROID.rows(con, place, "sms", writer, expected=_SMS_COLUMNS):
+        direction = direction_of(writer, row, SMS_DIRECTIONS, "sms.type_unknown", "an SMS")
         address = row.text("address")
         if direction == "incoming":
             parties = {**writer.party("a_party", address), "target_role": "b"}

@@ -23,7 +23,7 @@ from typing import Final
 from threadline.ingest.parsers.android.calllog import read_calls
 from threadline.ingest.parsers.android.contacts import read_accounts, read_contacts
 from threadline.ingest.parsers.android.sms import read_sms_store
-from threadline.ingest.parsers.android.table_rows import table_columns
+from threadline.ingest.parsers.android.table_rows import ANDROID
 from threadline.ingest.parsers.android.wa_contacts import read_wa_contacts
 from threadline.ingest.parsers.android.whatsapp import read_msgstore
 from threadline.ingest.phone_store import StoreReader
@@ -52,7 +52,7 @@ class Signature:
         Raises:
             ParseError: the schema cannot be read (a damaged database).
         """
-        present = set(table_columns(con, place, self.table))
+        present = set(ANDROID.columns(con, place, self.table))
         return bool(present) and self.columns <= present
 
 

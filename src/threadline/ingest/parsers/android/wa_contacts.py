@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from threadline.ingest.parsers.android.table_rows import iter_rows
+from threadline.ingest.parsers.android.table_rows import ANDROID
 from threadline.ingest.rows import RowWriter, jid_number
 
 __all__ = ["read_wa_contacts"]
@@ -21,7 +21,7 @@ __all__ = ["read_wa_contacts"]
 def read_wa_contacts(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read every row of ``wa_contacts`` into ``contacts`` (source_app ``WhatsApp``)."""
     expected = ("jid", "number", "display_name", "wa_name")
-    for row in iter_rows(con, place, "wa_contacts", writer, expected=expected):
+    for row in ANDROID.rows(con, place, "wa_contacts", writer, expected=expected):
         jid = row.text("jid")
         number = row.text("number")
         if number is None and jid is not None and jid_number(jid) is not None:

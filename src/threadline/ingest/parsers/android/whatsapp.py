@@ -31,21 +31,14 @@ are not communications and are counted, not read (``whatsapp.system_messages``).
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import Callable
 from typing import Any, Final
 
 from threadline.ingest.issue import Severity
-from threadline.ingest.parsers.android.table_rows import (
-    Row,
-    find_row,
-    has_table,
-    iter_rows,
-    table_columns,
-    time_ms,
-)
+from threadline.ingest.parsers.android.table_rows import ANDROID, time_ms
 from threadline.ingest.rows import RowWriter, raw_value
+from threadline.ingest.sqlite_rows import Row, as_real
 
 __all__ = ["DURATION_BASIS", "SOURCE_APP", "read_msgstore"]
 
@@ -65,23 +58,16 @@ def _is_group(jid: str | None) -> bool:
     return jid is not None and jid.lower().endswith(("@g.us", "@broadcast"))
 
 
-def _coordinate(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return None
-
-
 def read_msgstore(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read ``msgstore.db`` in whichever schema(s) it has (see the module docstring)."""
     counts = {"system": 0, "duplicates": 0}
     seen: set[MessageKey] = set()
     jids = _jids(con, place, writer)
-    if has_table(con, place, "message"):
+    if ANDROID.has_table(con, place, "message"):
         _read_current(con, place, writer, jids, seen, counts)
-    if has_table(con, place, "messages"):
+    if ANDROID.has_table(con, place, "messages"):
         _read_legacy(con, place, writer, seen, counts)
-    if has_table(con, place, "call_log"):
+    if ANDROID.has_table(con, place, "call_log"):
         _read_calls(con, place, writer, jids)
     if counts["system"]:
         writer.ctx.issue(
@@ -104,10 +90,10 @@ def read_msgstore(con: sqlite3.Connection, place: str, writer: RowWriter) -> Non
 
 
 def _jids(con: sqlite3.Connection, place: str, writer: RowWriter) -> dict[Any, str]:
-    if not has_table(con, place, "jid"):
+    if not ANDROID.has_table(con, place, "jid"):
         return {}
     found: dict[Any, str] = {}
-    for row in iter_rows(con, place, "jid", writer, expected=("user", "server")):
+    for row in ANDROID.rows(con, place, "jid", writer, expected=("user", "server")):
         text = row.text("raw_string")
         if text is None and row.text("user") is not None and row.text("server") is not None:
             text = f"{row.text('user')}@{row.text('server')}"
@@ -139,7 +125,7 @@ def _parties(
 def _location(
     writer: RowWriter, locator: str, when: Any, latitude: Any, longitude: Any, raw: dict[str, Any]
 ) -> None:
-    lat, lon = _coordinate(latitude), _coordinate(longitude)
+    lat, lon = as_real(latitude), as_real(longitude)
     if lat is None or lon is None or (lat == 0.0 and lon == 0.0):
         return
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
@@ -170,19 +156,13 @@ def _joined(
 ) -> Callable[[Any], Row | None]:
     """A look-up of ``table``'s row for a message (by ``message_row_id``), or of nothing when the
     table or its key column is missing."""
-    present = table_columns(con, place, table)
+    present = ANDROID.columns(con, place, table)
     if not present:
         return lambda _key: None
     if "message_row_id" not in present:
-        writer.ctx.issue(
-            Severity.WARNING,
-            "android.column_missing",
-            f"the {table} table has no column message_row_id; it is not read",
-            locator=f"{place}#{table}",
-            value="message_row_id",
-        )
+        ANDROID.report_missing(writer, place, table, ["message_row_id"], "it is not read")
         return lambda _key: None
-    return lambda key: find_row(con, place, table, "message_row_id", key)
+    return lambda key: ANDROID.find(con, place, table, "message_row_id", key)
 
 
 def _read_current(
@@ -195,12 +175,12 @@ def _read_current(
 ) -> None:
     chats = {
         row.key: row
-        for row in iter_rows(con, place, "chat", writer, expected=("jid_row_id", "subject"))
+        for row in ANDROID.rows(con, place, "chat", writer, expected=("jid_row_id", "subject"))
     }
     media = _joined(con, place, writer, "message_media")
     places = _joined(con, place, writer, "message_location")
     expected = ("chat_row_id", "from_me", "key_id", "timestamp", "message_type", "text_data")
-    for row in iter_rows(con, place, "message", writer, expected=expected):
+    for row in ANDROID.rows(con, place, "message", writer, expected=expected):
         key_id = row.text("key_id")
         if row.integer("message_type") == _SYSTEM_TYPE or key_id == _SENTINEL:
             counts["system"] += 1
@@ -263,13 +243,13 @@ def _read_legacy(
     counts: dict[str, int],
 ) -> None:
     subjects: dict[str, str] = {}
-    if has_table(con, place, "chat_list"):
-        for row in iter_rows(con, place, "chat_list", writer, expected=("key_remote_jid",)):
+    if ANDROID.has_table(con, place, "chat_list"):
+        for row in ANDROID.rows(con, place, "chat_list", writer, expected=("key_remote_jid",)):
             jid, subject = row.text("key_remote_jid"), row.verbatim("subject")
             if jid is not None and subject is not None:
                 subjects[jid] = subject
     expected = ("key_remote_jid", "key_from_me", "key_id", "data", "timestamp", "remote_resource")
-    for row in iter_rows(con, place, "messages", writer, expected=expected):
+    for row in ANDROID.rows(con, place, "messages", writer, expected=expected):
         chat_jid = row.text("key_remote_jid")
         if chat_jid is None or chat_jid == _SENTINEL:
             counts["system"] += 1
@@ -315,7 +295,7 @@ def _read_calls(
     con: sqlite3.Connection, place: str, writer: RowWriter, jids: dict[Any, str]
 ) -> None:
     expected = ("jid_row_id", "from_me", "timestamp", "duration", "video_call", "call_result")
-    for row in iter_rows(con, place, "call_log", writer, expected=expected):
+    for row in ANDROID.rows(con, place, "call_log", writer, expected=expected):
         from_me = row.integer("from_me") == 1
         other = jids.get(row.get("jid_row_id"))
         if from_me:

@@ -21,11 +21,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Final
 
-from threadline.ingest.parsers.ios.tables import iter_table, lookup
+from threadline.ingest.parsers.ios.tables import IOS
 from threadline.ingest.parsers.ios.values import text
 from threadline.ingest.phone_store import StoreReader
 from threadline.ingest.rows import RowWriter
-from threadline.ingest.sqlite_copy import tables
 
 __all__ = ["ADDRESS_BOOK_READER", "contact_name", "read_address_book"]
 
@@ -57,17 +56,17 @@ def _clean_label(label: str | None) -> str | None:
 def read_address_book(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read ``ABPerson`` and its numbers and e-mail addresses into ``contacts``."""
     people: dict[int, tuple[str | None, dict[str, Any]]] = {}
-    for person in iter_table(con, place, "ABPerson", writer, _PERSON_COLUMNS):
+    for person in IOS.rows(con, place, "ABPerson", writer, expected=_PERSON_COLUMNS):
         name = contact_name(
             text(person.get("First")),
             text(person.get("Last")),
             text(person.get("Nickname")),
             text(person.get("Organization")),
         )
-        people[person.rowid] = (name, person.raw)
+        people[person.key] = (name, person.raw)
     labels: dict[int, str] = {}
-    if "abmultivaluelabel" in tables(con):
-        rows = lookup(
+    if "abmultivaluelabel" in IOS.tables(con):
+        rows = IOS.lookup(
             con,
             place,
             "ABMultiValueLabel",
@@ -77,7 +76,7 @@ def read_address_book(con: sqlite3.Connection, place: str, writer: RowWriter) ->
         )
         labels = {k: t for k, v in rows if isinstance(k, int) and (t := text(v)) is not None}
     listed: set[int] = set()
-    for item in iter_table(con, place, "ABMultiValue", writer, _VALUE_COLUMNS):
+    for item in IOS.rows(con, place, "ABMultiValue", writer, expected=_VALUE_COLUMNS):
         kind = item.get("property")
         if kind not in (PHONE, EMAIL):
             continue
@@ -88,11 +87,10 @@ def read_address_book(con: sqlite3.Connection, place: str, writer: RowWriter) ->
             listed.add(owner)
         label_id = item.get("label")
         label = labels.get(label_id) if isinstance(label_id, int) else None
-        locator = f"{place}#ABMultiValue/ROWID={item.rowid}"
         columns = writer.party("number", value) if kind == PHONE else {"email": value}
         writer.add(
             "contacts",
-            locator,
+            item.locator,
             {"name": name, **columns, "source_app": "Contacts", "deleted_state": "intact"},
             raw={
                 **item.raw,

@@ -18,7 +18,7 @@ import sqlite3
 from typing import Any, Final
 
 from threadline.ingest.parsers.ios.parties import party_in_country
-from threadline.ingest.parsers.ios.tables import iter_table
+from threadline.ingest.parsers.ios.tables import IOS
 from threadline.ingest.parsers.ios.values import cocoa_time, text
 from threadline.ingest.phone_store import StoreReader
 from threadline.ingest.rows import RowWriter
@@ -56,8 +56,8 @@ def _duration(value: Any) -> tuple[int | None, str | None]:
 
 def read_call_history(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     """Read ``ZCALLRECORD`` into ``calls`` (locator ``<place>#ZCALLRECORD/Z_PK=<n>``)."""
-    for record in iter_table(con, place, "ZCALLRECORD", writer, _COLUMNS):
-        locator = f"{place}#ZCALLRECORD/Z_PK={record.key('Z_PK')}"
+    for record in IOS.rows(con, place, "ZCALLRECORD", writer, expected=_COLUMNS, key="Z_PK"):
+        locator = record.locator
         other = text(record.get("ZADDRESS"))
         country = record.get("ZISO_COUNTRY_CODE")
         country = country if isinstance(country, str) else None

@@ -126,6 +126,11 @@ def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def _top_level(plist: Mapping[str, Any]) -> dict[str, Any]:
+    """The plist's top-level keys (the wallet apart), flattened for the raw record."""
+    return _flat({k: v for k, v in plist.items() if k != "PersonalWallet"})
+
+
 def _row(
     writer: RowWriter,
     locator: str,
@@ -172,34 +177,16 @@ def read_commcenter(data: bytes, place: str, writer: RowWriter) -> None:
         number = _first(info, _NUMBER_KEYS)
         imsi = _first(info, _IMSI_KEYS)
         raw = {"PersonalWallet": str(iccid), **_flat(info, "info/")}
+        locator, sim_imei = f"{place}#plist/PersonalWallet/{iccid}", None
         if str(iccid) == root_iccid:
             # the same SIM: one row with the top-level facts as well
             number, imsi = number or root_number, imsi or root_imsi
-            raw = {**_flat({k: v for k, v in plist.items() if k != "PersonalWallet"}), **raw}
+            raw = {**_top_level(plist), **raw}
             root_iccid = root_number = root_imsi = None
-            _row(
-                writer,
-                f"{place}#plist/root",
-                iccid=str(iccid),
-                number=number,
-                imsi=imsi,
-                imei=imei,
-                raw=raw,
-            )
-            imei = None
-        else:
-            _row(
-                writer,
-                f"{place}#plist/PersonalWallet/{iccid}",
-                iccid=str(iccid),
-                number=number,
-                imsi=imsi,
-                imei=None,
-                raw=raw,
-            )
+            locator, sim_imei, imei = f"{place}#plist/root", imei, None
+        _row(writer, locator, iccid=str(iccid), number=number, imsi=imsi, imei=sim_imei, raw=raw)
         written += 1
     if any(v is not None for v in (root_iccid, root_number, root_imsi, imei)):
-        raw = _flat({k: v for k, v in plist.items() if k != "PersonalWallet"})
         _row(
             writer,
             f"{place}#plist/root",
@@ -207,7 +194,7 @@ def read_commcenter(data: bytes, place: str, writer: RowWriter) -> None:
             number=root_number,
             imsi=root_imsi,
             imei=imei,
-            raw=raw,
+            raw=_top_level(plist),
         )
         written += 1
     if not written:

@@ -30,12 +30,13 @@ from collections import defaultdict
 from typing import Final
 
 from threadline.ingest.issue import Severity
-from threadline.ingest.parsers.ios.tables import Record, iter_table, lookup
+from threadline.ingest.parsers.ios.tables import IOS
 from threadline.ingest.parsers.ios.typedstream import attributed_body_text
 from threadline.ingest.parsers.ios.values import cocoa_time, text
 from threadline.ingest.phone_store import StoreReader
 from threadline.ingest.rows import RowWriter
-from threadline.ingest.sqlite_copy import columns, tables
+from threadline.ingest.sqlite_copy import tables
+from threadline.ingest.sqlite_rows import Row
 
 __all__ = ["SMS_READER", "read_sms"]
 
@@ -50,7 +51,7 @@ class _Lookups:
     def __init__(self, con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
         present = tables(con)
         self.writer = writer
-        handles = lookup(
+        handles = IOS.lookup(
             con, place, "handle", "SELECT rowid, id FROM handle", writer, "the other parties"
         )
         self.handles: dict[int, str] = {}
@@ -77,25 +78,25 @@ class _Lookups:
             self._read_attachments(con, place)
 
     def _read_chats(self, con: sqlite3.Connection, place: str) -> None:
-        chat_columns = set(columns(con, "chat"))
+        chat_columns = set(IOS.columns(con, place, "chat"))
         identifier = "chat_identifier" if "chat_identifier" in chat_columns else "guid"
         name = "display_name" if "display_name" in chat_columns else "NULL"
         sql = f"SELECT rowid, {identifier}, {name} FROM chat"
-        for rowid, ident, display in lookup(con, place, "chat", sql, self.writer, "threads"):
+        for rowid, ident, display in IOS.lookup(con, place, "chat", sql, self.writer, "threads"):
             if isinstance(rowid, int):
                 self.chats[rowid] = (text(ident), text(display))
         sql = (
             "SELECT j.chat_id, h.id FROM chat_handle_join j JOIN handle h ON h.rowid = j.handle_id"
             " ORDER BY j.chat_id, h.rowid"
         )
-        joined = lookup(con, place, "chat_handle_join", sql, self.writer, "participants")
+        joined = IOS.lookup(con, place, "chat_handle_join", sql, self.writer, "participants")
         for chat_id, handle in joined:
             ident = text(handle)
             if isinstance(chat_id, int) and ident is not None:
                 self.members[chat_id].append(ident)
         # a message filed in two chats (rare) is shown in the first
         sql = "SELECT message_id, min(chat_id) FROM chat_message_join GROUP BY message_id"
-        for message_id, chat_id in lookup(
+        for message_id, chat_id in IOS.lookup(
             con, place, "chat_message_join", sql, self.writer, "threads"
         ):
             if isinstance(message_id, int) and isinstance(chat_id, int):
@@ -107,7 +108,7 @@ class _Lookups:
             "message_attachment_join j JOIN attachment a ON a.rowid = j.attachment_id "
             "ORDER BY j.message_id, a.rowid"
         )
-        for message_id, name in lookup(
+        for message_id, name in IOS.lookup(
             con, place, "message_attachment_join", sql, self.writer, "attachments"
         ):
             path = text(name)
@@ -115,7 +116,7 @@ class _Lookups:
                 self.files[message_id].append(path)
 
 
-def _body(record: Record, locator: str, writer: RowWriter) -> str | None:
+def _body(record: Row, locator: str, writer: RowWriter) -> str | None:
     written = record.get("text")
     if written is not None:
         if isinstance(written, bytes):
@@ -149,8 +150,8 @@ def read_sms(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
     ``<place>#message/ROWID=<n>``)."""
     lookups = _Lookups(con, place, writer)
     associated = 0
-    for record in iter_table(con, place, "message", writer, _MESSAGE_COLUMNS):
-        locator = f"{place}#message/ROWID={record.rowid}"
+    for record in IOS.rows(con, place, "message", writer, expected=_MESSAGE_COLUMNS):
+        locator = record.locator
         service = text(record.get("service"))
         handle_id = record.get("handle_id")
         handle = lookups.handles.get(handle_id) if isinstance(handle_id, int) else None
@@ -178,12 +179,12 @@ def read_sms(con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
         if isinstance(kind, int) and kind != 0:
             record_type = f"associated_message_type={kind}"
             associated += 1
-        chat_id = lookups.chat_of.get(record.rowid)
+        chat_id = lookups.chat_of.get(record.key)
         thread, thread_name = lookups.chats.get(chat_id, (None, None)) if chat_id else (None, None)
         if thread is None:
             thread = text(record.get("cache_roomnames"))
         members = lookups.members.get(chat_id, []) if chat_id else []
-        files = lookups.files.get(record.rowid, [])
+        files = lookups.files.get(record.key, [])
         writer.add(
             "messages",
             locator,

@@ -18,18 +18,19 @@ which need not be where either handset was. JIDs are read as the numbers they ca
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
 from threadline.ingest.issue import Severity
-from threadline.ingest.parsers.ios.tables import Record, iter_table
+from threadline.ingest.parsers.ios.tables import IOS
 from threadline.ingest.parsers.ios.values import cocoa_time, text
 from threadline.ingest.phone_store import StoreReader
 from threadline.ingest.rows import RowWriter
 from threadline.ingest.sqlite_copy import tables
+from threadline.ingest.sqlite_rows import Row, as_real
 
 __all__ = ["LOCATION_TYPE", "WHATSAPP_READER", "read_whatsapp"]
 
@@ -62,50 +63,44 @@ class _Media:
     longitude: float | None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 class _Lookups:
     """Chats, group members and media items, read once."""
 
     def __init__(self, con: sqlite3.Connection, place: str, writer: RowWriter) -> None:
         present = tables(con)
+
+        def rows(table: str, *expected: str) -> Iterator[Row]:
+            return IOS.rows(con, place, table, writer, expected=("Z_PK", *expected), key="Z_PK")
+
         self.sessions: dict[int, _Session] = {}
-        for row in iter_table(
-            con, place, "ZWACHATSESSION", writer, ("Z_PK", "ZCONTACTJID", "ZPARTNERNAME")
-        ):
+        for row in rows("ZWACHATSESSION", "ZCONTACTJID", "ZPARTNERNAME"):
             jid = text(row.get("ZCONTACTJID"))
             group = row.get("ZSESSIONTYPE") == _GROUP_SESSION or (jid or "").endswith("@g.us")
-            self.sessions[row.key("Z_PK")] = _Session(jid, text(row.get("ZPARTNERNAME")), group)
+            self.sessions[row.key] = _Session(jid, text(row.get("ZPARTNERNAME")), group)
         self.members: dict[int, tuple[str | None, str | None]] = {}
         self.in_session: dict[int, list[str]] = defaultdict(list)
         if "zwagroupmember" in present:
-            for row in iter_table(
-                con, place, "ZWAGROUPMEMBER", writer, ("Z_PK", "ZMEMBERJID", "ZCONTACTNAME")
-            ):
+            for row in rows("ZWAGROUPMEMBER", "ZMEMBERJID", "ZCONTACTNAME"):
                 jid = text(row.get("ZMEMBERJID"))
-                self.members[row.key("Z_PK")] = (jid, text(row.get("ZCONTACTNAME")))
+                self.members[row.key] = (jid, text(row.get("ZCONTACTNAME")))
                 session = row.get("ZCHATSESSION")
                 if isinstance(session, int) and jid is not None:
                     self.in_session[session].append(jid)
         self.media: dict[int, _Media] = {}
         self.media_of_message: dict[int, _Media] = {}
         if "zwamediaitem" in present:
-            for row in iter_table(con, place, "ZWAMEDIAITEM", writer, ("Z_PK", "ZMEDIALOCALPATH")):
+            for row in rows("ZWAMEDIAITEM", "ZMEDIALOCALPATH"):
                 item = _Media(
                     text(row.get("ZMEDIALOCALPATH")),
-                    _number(row.get("ZLATITUDE")),
-                    _number(row.get("ZLONGITUDE")),
+                    as_real(row.get("ZLATITUDE")),
+                    as_real(row.get("ZLONGITUDE")),
                 )
-                self.media[row.key("Z_PK")] = item
+                self.media[row.key] = item
                 message = row.get("ZMESSAGE")
                 if isinstance(message, int):
                     self.media_of_message[message] = item
 
-    def media_for(self, record: Record, key: int) -> _Media | None:
+    def media_for(self, record: Row, key: int) -> _Media | None:
         """The message's media item: by ``ZWAMESSAGE.ZMEDIAITEM``, else by
         ``ZWAMEDIAITEM.ZMESSAGE`` (older stores link only that way)."""
         pointer = record.get("ZMEDIAITEM")
@@ -144,9 +139,8 @@ def read_whatsapp(con: sqlite3.Connection, place: str, writer: RowWriter) -> Non
     """Read ``ZWAMESSAGE`` into ``messages`` (and shared locations into ``locations``); locator
     ``<place>#ZWAMESSAGE/Z_PK=<n>``."""
     lookups = _Lookups(con, place, writer)
-    for record in iter_table(con, place, "ZWAMESSAGE", writer, _MESSAGE_COLUMNS):
-        key = record.key("Z_PK")
-        locator = f"{place}#ZWAMESSAGE/Z_PK={key}"
+    for record in IOS.rows(con, place, "ZWAMESSAGE", writer, expected=_MESSAGE_COLUMNS, key="Z_PK"):
+        key, locator = record.key, record.locator
         session_id = record.get("ZCHATSESSION")
         session = lookups.sessions.get(session_id) if isinstance(session_id, int) else None
         member_id = record.get("ZGROUPMEMBER")
