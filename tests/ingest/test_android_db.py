@@ -203,14 +203,24 @@ def test_plaso_contacts2_call_log() -> None:
     assert codes(ctx) == {}
 
 
-def test_plaso_other_app_databases_are_not_claimed() -> None:
-    # Viber's calls, Tango's sms and Burner's messages tables share names with Android's own
-    for name in ("android__viber_data", "tango_android_tc.db", "android__burners.sqlite"):
+def test_plaso_other_app_databases_are_read_as_their_apps() -> None:
+    # Viber's calls, Tango's sms/messages and Burner's messages tables share names with
+    # Android's own: they are recognised as the apps' databases by their columns
+    # (docs/parsers/apps.md; counts hand-checked in tests/ingest/test_app_readers.py)
+    cases = {
+        "android__viber_data": ("android_viber", {"calls": 4, "contacts": 10, "source_rows": 14}),
+        "tango_android_tc.db": ("android_tango_tc", {"messages": 18, "source_rows": 18}),
+        "android__burners.sqlite": (
+            "android_burner",
+            {"accounts": 1, "messages": 14, "calls": 2, "contacts": 4, "source_rows": 21},
+        ),
+    }
+    for name, (store, counts) in cases.items():
         path = plaso_file(name)
-        assert AndroidDbParser().sniff(probe(path)) is Confidence.POSSIBLE
-        with pytest.raises(ParseError, match="tables found: ") as caught:
-            parse(path)
-        assert caught.value.path == name
+        assert AndroidDbParser().sniff(probe(path)) is Confidence.CERTAIN
+        ctx, sink = parse(path)
+        assert ctx.detected["android_stores"] == store
+        assert sink.counts() == counts
 
 
 # ---------------------------------------------------------------------------------------------

@@ -162,6 +162,19 @@ class HandsetTables:
         """
         return bool(self.columns(con, place, table))
 
+    def has_columns(
+        self, con: sqlite3.Connection, place: str, table: str, wanted: Iterable[str]
+    ) -> bool:
+        """Whether the database has ``table`` with every one of the columns ``wanted`` (any
+        case): what tells a database from another whose table has the same name, and what a
+        look-up on a side table needs before it is run.
+
+        Raises:
+            ParseError: the schema cannot be read (a damaged database).
+        """
+        present = self.columns(con, place, table)
+        return bool(present) and {c.lower() for c in wanted} <= set(present)
+
     def report_missing(
         self, writer: RowWriter, place: str, table: str, missing: Sequence[str], consequence: str
     ) -> None:

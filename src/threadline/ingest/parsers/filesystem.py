@@ -10,8 +10,9 @@ compressed TAR can only be read forwards):
 
 * **handset databases** are found by path, as the LEAPP tools do, with the shared
   :class:`~threadline.ingest.phone_store.StoreReader` s of the Android and iOS parsers
-  (``threadline.ingest.parsers.android.stores``, ``threadline.ingest.parsers.ios.stores``), so a
-  database gives the same rows as when it is an exhibit on its own; only the file part of the
+  (``threadline.ingest.parsers.android.stores``, ``threadline.ingest.parsers.ios.stores``) and of
+  the messaging apps (Burner, Viber, Tango, Kik, imo: ``threadline.ingest.parsers.apps.stores``),
+  so a database gives the same rows as when it is an exhibit on its own; only the file part of the
   locator differs: it is the path inside the extraction
   (``data/data/com.android.providers.telephony/databases/mmssms.db#sms/_id=12``). Each database is
   copied with its ``-wal`` and ``-journal`` siblings into a scratch folder and read from there with
@@ -166,18 +167,19 @@ class ExtractionReaders:
 
 
 def default_readers() -> ExtractionReaders:
-    """The Android and iOS readers (imported when first needed, so that this module does not load
-    every handset reader when the registry is built)."""
+    """The Android and iOS readers, the messaging apps' among them (imported when first needed,
+    so that this module does not load every handset reader when the registry is built)."""
     from threadline.ingest.parsers.android.stores import ANDROID_READERS
+    from threadline.ingest.parsers.apps.stores import ANDROID_APP_READERS
     from threadline.ingest.parsers.ios.stores import (
         COMMCENTER_PATH_PATTERNS,
+        IOS_APP_READERS,
         IOS_READERS,
         read_commcenter,
     )
 
-    return ExtractionReaders(
-        ANDROID_READERS + IOS_READERS, tuple(COMMCENTER_PATH_PATTERNS), read_commcenter
-    )
+    stores = ANDROID_READERS + ANDROID_APP_READERS + IOS_READERS + IOS_APP_READERS
+    return ExtractionReaders(stores, tuple(COMMCENTER_PATH_PATTERNS), read_commcenter)
 
 
 def device_path(place: str) -> str | None:

@@ -1,13 +1,16 @@
 """The ``android_db`` parser: one Android handset database handed over on its own.
 
 An examiner often exports single databases from a handset (``mmssms.db``, ``contacts2.db``,
-``calllog.db``, WhatsApp's ``msgstore.db`` and ``wa.db``) rather than a whole extraction. This
-parser recognises which kind a file is from its tables and their columns (see
-:mod:`~threadline.ingest.parsers.android.stores`), reads every kind it holds with the readers the
-full file-system parser shares, and never opens the exhibit itself for writing: it works on a
-scratch copy with any write-ahead log applied (requirement 16).
+``calllog.db``, WhatsApp's ``msgstore.db`` and ``wa.db``; the Burner, Viber and Tango apps'
+``burners.db``, ``viber_data``, ``tc.db`` and profile database) rather than a whole extraction.
+This parser recognises which kind a file is from its tables and their columns (see
+:mod:`~threadline.ingest.parsers.android.stores`: the apps share table names such as ``calls``,
+``sms`` and ``messages`` with Android's own, so columns tell them apart), reads every kind it
+holds with the readers the full file-system parser shares, and never opens the exhibit itself for
+writing: it works on a scratch copy with any write-ahead log applied (requirement 16).
 
-Locators are ``<exhibit file name>#<table>/_id=<n>`` (requirement 20). An encrypted WhatsApp
+Locators are ``<exhibit file name>#<table>/<key>=<n>``, the key ``_id`` for Android's own
+databases and the app's own key for the apps' (requirement 20). An encrypted WhatsApp
 backup (``msgstore.db.crypt14``) is recognised and refused with a message saying what is needed;
 a damaged database raises :class:`~threadline.errors.ParseError` naming the file and table.
 """
@@ -24,6 +27,7 @@ from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.android.stores import ANDROID_STORES, fitting_stores
+from threadline.ingest.parsers.apps.stores import ANDROID_APP_STORES
 from threadline.ingest.rows import RowWriter
 from threadline.ingest.sqlite_copy import (
     SQLITE_HEADER,
@@ -40,28 +44,39 @@ _CREATE: Final = re.compile(
     rb"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"'`\[]?(\w+)[\"'`\]]?\s*\(", re.IGNORECASE
 )
 
+_NEXT_STATEMENT: Final = re.compile(rb"\bCREATE\s", re.IGNORECASE)
 
-def mentions_known_table(head: bytes) -> bool:
-    """Whether the first bytes of an SQLite file hold the schema text of a table that identifies
-    one of the Android databases read here, with its identifying columns (the schema is stored
-    as ``CREATE TABLE`` text on the first pages)."""
-    wanted = {s.table: s.columns for store in ANDROID_STORES for s in store.signatures if s.columns}
+
+def _schema_words(head: bytes) -> dict[str, list[set[str]]]:
+    """Each table the first bytes' ``CREATE TABLE`` text defines, lower case, with the words of
+    its definition (a table defined twice, as in a damaged or odd schema, keeps both)."""
+    found: dict[str, list[set[str]]] = {}
     for match in _CREATE.finditer(head):
         name = match.group(1).decode("ascii", "replace").lower()
-        needed = wanted.get(name)
-        if needed is None:
-            continue
-        following = head[match.end() :]
-        end = following.upper().find(b"CREATE")
-        body = (following if end < 0 else following[:end]).decode("latin-1").lower()
-        found = set(re.findall(r"\w+", body))
-        if needed <= found:
-            return True
-    return False
+        # the definition runs to the next statement (not to a column such as date_created)
+        after = _NEXT_STATEMENT.search(head, match.end())
+        body = head[match.end() : after.start() if after else None].decode("latin-1").lower()
+        found.setdefault(name, []).append(set(re.findall(r"\w+", body)))
+    return found
+
+
+def mentions_known_table(head: bytes) -> bool:
+    """Whether the first bytes of an SQLite file hold the schema text (stored as ``CREATE TABLE``
+    text on the first pages) that identifies one of the databases read here: for Android's own,
+    one identifying table with its columns; for an app's, its tables no Android database has
+    (:attr:`~threadline.ingest.parsers.apps.stores.AppStore.marks`: ``burners``,
+    ``vibernumbers``, Tango's ``conversations`` with ``likes``, or its ``profiletable``)."""
+    schema = _schema_words(head)
+    for store in ANDROID_STORES:
+        for signature in store.signatures:
+            words = schema.get(signature.table, [])
+            if signature.columns and any(signature.columns <= w for w in words):
+                return True
+    return any(store.marks <= schema.keys() for store in ANDROID_APP_STORES)
 
 
 class AndroidDbParser:
-    """Android handset database (SMS/MMS, call log, contacts, WhatsApp)."""
+    """Android handset database (SMS/MMS, call log, contacts, WhatsApp; Burner, Viber, Tango)."""
 
     info: ClassVar[ParserInfo] = ParserInfo(
         name="android_db",
@@ -74,6 +89,8 @@ class AndroidDbParser:
             "abrignoni/ALEAPP scripts/artifacts (smsmms, calllogs, WhatsApp)",
             "log2timeline/plaso parsers/sqlite_plugins android_sms.py, android_calls.py",
             "sepinf-inc/IPED iped-parsers whatsapp",
+            "log2timeline/plaso android_burners.py, android_viber_call.py, android_tango.py; "
+            "ALEAPP burner.py, viber.py, tangomessage.py (app databases, docs/parsers/apps.md)",
         ),
         fixtures=(
             "fixtures/android/calllog.db",
@@ -134,7 +151,8 @@ class AndroidDbParser:
             if not stores:
                 raise ParseError(
                     "no Android database this parser reads (SMS/MMS, call log, contacts, "
-                    f"WhatsApp) was recognised; tables found: {', '.join(found) or 'none'}",
+                    "WhatsApp, or the Burner, Viber and Tango apps) was recognised; tables "
+                    f"found: {', '.join(found) or 'none'}",
                     path=place,
                 )
             ctx.detected["android_stores"] = ", ".join(s.reader.name for s in stores)

@@ -7,6 +7,13 @@ the tables *and the columns* that identify it. Table names alone are not enough:
 ``viber_data`` also has a ``calls`` table, Tango a ``sms`` table and Burner a ``messages`` table,
 with other columns and other meanings.
 
+The Android apps' databases read by :mod:`threadline.ingest.parsers.apps` (Burner, Viber, Tango)
+are recognised the same way, from their own signatures (:data:`APP_STORES`): each includes a table
+no Android system database has (``burners``, ``vibernumbers``, ``likes``, ``profiletable``) and the
+columns of the table whose name it shares with Android's own. They are kept out of
+:data:`ANDROID_STORES` and :data:`ANDROID_READERS`, which list the handset's own databases; the
+file-system parser finds the apps' databases through their readers' own path patterns.
+
 A database may hold more than one kind: an old ``contacts2.db`` has the address book *and* the call
 log; a WhatsApp ``msgstore.db`` in transition has both message schemas. The reader for such a file
 reads everything it holds (so a path match in an extraction misses nothing), and
@@ -26,12 +33,14 @@ from threadline.ingest.parsers.android.sms import read_sms_store
 from threadline.ingest.parsers.android.table_rows import ANDROID
 from threadline.ingest.parsers.android.wa_contacts import read_wa_contacts
 from threadline.ingest.parsers.android.whatsapp import read_msgstore
+from threadline.ingest.parsers.apps.stores import ANDROID_APP_STORES
 from threadline.ingest.phone_store import StoreReader
 from threadline.ingest.rows import RowWriter
 
 __all__ = [
     "ANDROID_READERS",
     "ANDROID_STORES",
+    "APP_STORES",
     "CALLS",
     "AndroidStore",
     "Signature",
@@ -52,8 +61,7 @@ class Signature:
         Raises:
             ParseError: the schema cannot be read (a damaged database).
         """
-        present = set(ANDROID.columns(con, place, self.table))
-        return bool(present) and self.columns <= present
+        return ANDROID.has_columns(con, place, self.table, self.columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +179,20 @@ ANDROID_STORES: Final = (
 #: The readers, for the full file-system parser (path match) and :func:`phone_store.recognise`.
 ANDROID_READERS: Final[tuple[StoreReader, ...]] = tuple(s.reader for s in ANDROID_STORES)
 
+#: The Android apps' databases (Burner, Viber, Tango), recognised by their own signatures.
+APP_STORES: Final = tuple(
+    AndroidStore(store.reader, tuple(Signature(table, cols) for table, cols in store.signatures))
+    for store in ANDROID_APP_STORES
+)
+
 
 def fitting_stores(con: sqlite3.Connection, place: str) -> tuple[AndroidStore, ...]:
-    """Every kind the database is, less those another fitting kind's reader already covers.
+    """Every kind the database is, Android's own or an app's, less those another fitting kind's
+    reader already covers.
 
     Raises:
         ParseError: the schema cannot be read (a damaged database).
     """
-    fitting = [s for s in ANDROID_STORES if s.fits(con, place)]
+    fitting = [s for s in ANDROID_STORES + APP_STORES if s.fits(con, place)]
     covered = {name for s in fitting for name in s.covers}
     return tuple(s for s in fitting if s.reader.name not in covered)

@@ -2,11 +2,13 @@
 
 Reads an ``sms.db``, ``CallHistory.storedata``, ``AddressBook.sqlitedb`` or WhatsApp
 ``ChatStorage.sqlite`` (with its ``-wal`` beside it applied) through the shared
-:data:`~threadline.ingest.parsers.ios.stores.IOS_READERS`, and a CommCenter plist through
+:data:`~threadline.ingest.parsers.ios.stores.IOS_READERS`, the Kik and imo apps' ``kik.sqlite``
+and ``IMODb2.sqlite`` through :data:`~threadline.ingest.parsers.ios.stores.IOS_APP_READERS`
+(:mod:`threadline.ingest.parsers.apps`), and a CommCenter plist through
 :func:`~threadline.ingest.parsers.ios.commcenter.read_commcenter`. The exhibit is never opened for
 writing: the database is read from a scratch copy (requirement 16). Every row carries the locator
-``<file name>#<table>/ROWID=<n>`` (``Z_PK`` for Core Data stores) and keeps its source record
-(requirements 20, 23).
+``<file name>#<table>/ROWID=<n>`` (``Z_PK`` for Core Data stores, Kik and imo among them) and
+keeps its source record (requirements 20, 23).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import ClassVar, Final
 from threadline.errors import NotThisFormat, ParseError
 from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
+from threadline.ingest.parsers.apps.stores import IOS_APP_STORES
 from threadline.ingest.parsers.ios.commcenter import MAX_PLIST_BYTES, looks_like_commcenter
-from threadline.ingest.parsers.ios.stores import IOS_READERS, read_commcenter
+from threadline.ingest.parsers.ios.stores import IOS_APP_READERS, IOS_READERS, read_commcenter
 from threadline.ingest.phone_store import recognise
 from threadline.ingest.rows import RowWriter
 from threadline.ingest.sqlite_copy import SQLITE_HEADER, is_sqlite, open_sqlite_copy, tables
@@ -36,6 +39,14 @@ _SCHEMA_MARKS: Final = (
     (re.compile(rb"CREATE TABLE\s+\"?ZCALLRECORD\"?\s*\(", re.I),),
     (re.compile(rb"CREATE TABLE\s+\"?ABPerson\"?\s*\(", re.I),),
     (re.compile(rb"CREATE TABLE\s+\"?ZWAMESSAGE\"?\s*\(", re.I),),
+    # the apps' own tables (ZKIKMESSAGE, ZIMOCHATMSG)
+    *(
+        tuple(
+            re.compile(rb"CREATE TABLE\s+\"?" + re.escape(t.encode()) + rb"\"?\s*\(", re.I)
+            for t in sorted(store.marks)
+        )
+        for store in IOS_APP_STORES
+    ),
 )
 
 
@@ -49,14 +60,17 @@ class IosDbParser:
     info: ClassVar[ParserInfo] = ParserInfo(
         name="ios_db",
         version="1.0.0",
-        title="iOS handset database (Messages, call history, contacts, WhatsApp, CommCenter)",
+        title="iOS handset database (Messages, call history, contacts, WhatsApp, CommCenter; "
+        "Kik, imo)",
         formats=("db", "sqlite", "sqlitedb", "storedata", "plist"),
-        tables=("messages", "calls", "contacts", "locations", "devices", "source_rows"),
+        tables=("messages", "calls", "contacts", "accounts", "locations", "devices", "source_rows"),
         references=(
             "formats.md §0, §5",
             "abrignoni/iLEAPP scripts/artifacts/sms.py, callHistory.py, addressBook.py, "
             "whatsApp.py, celWireless.py (schemas)",
             "log2timeline/plaso parsers/sqlite_plugins/imessage.py (schema; test oracle)",
+            "log2timeline/plaso ios_kik.py, ios_imohdchat.py; iLEAPP kikMessages.py, "
+            "imoHD_Chat.py (app databases, docs/parsers/apps.md)",
         ),
         fixtures=(
             "fixtures/ios/sms.db",
@@ -106,12 +120,12 @@ class IosDbParser:
                 found = tables(con)
             except (sqlite3.Error, UnicodeDecodeError) as exc:
                 raise ParseError(f"the schema cannot be read: {exc}", path=name) from exc
-            reader = recognise(IOS_READERS, found)
+            reader = recognise(IOS_READERS + IOS_APP_READERS, found)
             if reader is None:
                 listed = ", ".join(sorted(found)) or "none"
                 raise ParseError(
                     "no iOS store reader recognises this database (Messages, call history, "
-                    f"address book, WhatsApp); its tables are: {listed}",
+                    f"address book, WhatsApp, Kik, imo); its tables are: {listed}",
                     path=name,
                 )
             ctx.detected["store"] = reader.name
