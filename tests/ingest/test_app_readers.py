@@ -578,11 +578,9 @@ def test_single_database_parser_reads_each_sample(name: str, file: str) -> None:
 
     path = sample(file)
     parser = _single_database_parser(name)
-    # sniffing sees the first 64 KiB only; the imo sample's schema text lies past it (its
-    # "CREATE TABLE ZIMOCHATMSG" at byte 183 982, found with a byte search), so detection cannot
-    # name it and ios_db must be chosen by hand (docs/parsers/apps.md)
-    expected = Confidence.NO if name == "ios_imo" else Confidence.CERTAIN
-    assert parser.sniff(probe(path)) is expected
+    # the imo sample's schema text lies past the first 64 KiB (its "CREATE TABLE ZIMOCHATMSG" at
+    # byte 183 982, found with a byte search): detection reads the schema itself, so it is found
+    assert parser.sniff(probe(path)) is Confidence.CERTAIN
     ctx, sink = run_parser(parser, path, exhibit_id="EX-APP", reference="JB/9")
     assert sink.counts() == COUNTS[name]
     detected = ctx.detected["store" if name.startswith("ios_") else "android_stores"]

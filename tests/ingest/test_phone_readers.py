@@ -20,7 +20,7 @@ from threadline.ingest.context import ExhibitFacts, IngestOptions, ParseContext
 from threadline.ingest.media import describe_media, media_columns
 from threadline.ingest.rows import RowWriter, jid_number
 from threadline.ingest.safe_xml import iterparse_safe, local_name
-from threadline.ingest.sqlite_copy import open_sqlite_copy, tables
+from threadline.ingest.sqlite_copy import open_sqlite_copy, schema_text, tables
 from threadline.model.device_time import from_iso8601, unparsed
 from threadline.model.ids import row_id
 
@@ -303,3 +303,15 @@ def test_type_is_read_from_content_not_name() -> None:
     text = describe_media(io.BytesIO(b"just some notes, not a picture"))
     assert text.mime_type is None
     assert not text.is_media
+
+
+def test_schema_is_read_without_touching_the_file(tmp_path: Path) -> None:
+    path = _wal_database(tmp_path / "case")
+    before = sorted(p.name for p in path.parent.iterdir())
+    schema = schema_text(path)
+    assert schema is not None
+    assert b"CREATE TABLE people (name TEXT)" in schema
+    assert sorted(p.name for p in path.parent.iterdir()) == before  # no -shm, no journal
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+    assert schema_text(garbage) is None

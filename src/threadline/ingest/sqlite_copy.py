@@ -29,6 +29,7 @@ __all__ = [
     "is_encrypted_backup",
     "is_sqlite",
     "open_sqlite_copy",
+    "schema_text",
     "tables",
 ]
 
@@ -113,3 +114,27 @@ def columns(con: sqlite3.Connection, table: str) -> tuple[str, ...]:
     """The column names of ``table``, lower case (empty when there is no such table)."""
     quoted = '"' + table.replace('"', '""') + '"'
     return tuple(str(r[1]).lower() for r in con.execute(f"PRAGMA table_info({quoted})"))
+
+
+def schema_text(path: Path) -> bytes | None:
+    """The ``CREATE`` statements of the database at ``path``, for recognising it; ``None`` when
+    it cannot be read.
+
+    A parser's sniff sees the first 64 KB of a file, but a database's schema can sit further in
+    (an imo store's message table is defined 180 KB in). Opening it read-only and *immutable*
+    reads the schema without taking a lock, looking for a WAL or writing anything beside the file,
+    so the exhibit is untouched; any failure just means "not recognised by schema".
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        con.text_factory = bytes
+        rows = con.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
+    except (sqlite3.Error, UnicodeDecodeError, ValueError):
+        return None
+    finally:
+        con.close()
+    return b";\n".join(bytes(r[0]) for r in rows)

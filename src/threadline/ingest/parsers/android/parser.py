@@ -35,6 +35,7 @@ from threadline.ingest.sqlite_copy import (
     is_sqlite,
     open_sqlite_copy,
     refuse_encrypted,
+    schema_text,
     tables,
 )
 
@@ -111,7 +112,9 @@ class AndroidDbParser:
             return Confidence.CERTAIN
         if not is_sqlite(probe.head):
             return Confidence.NO
-        return Confidence.CERTAIN if mentions_known_table(probe.head) else Confidence.POSSIBLE
+        # the whole schema, read without touching the file; the head alone if it cannot be
+        schema = (schema_text(probe.path) or probe.head) if probe.path.is_file() else probe.head
+        return Confidence.CERTAIN if mentions_known_table(schema) else Confidence.POSSIBLE
 
     def parse(self, path: Path, ctx: ParseContext) -> None:
         """Read every kind of Android database the file holds.

@@ -26,7 +26,13 @@ from threadline.ingest.parsers.ios.commcenter import MAX_PLIST_BYTES, looks_like
 from threadline.ingest.parsers.ios.stores import IOS_APP_READERS, IOS_READERS, read_commcenter
 from threadline.ingest.phone_store import recognise
 from threadline.ingest.rows import RowWriter
-from threadline.ingest.sqlite_copy import SQLITE_HEADER, is_sqlite, open_sqlite_copy, tables
+from threadline.ingest.sqlite_copy import (
+    SQLITE_HEADER,
+    is_sqlite,
+    open_sqlite_copy,
+    schema_text,
+    tables,
+)
 
 __all__ = ["IosDbParser"]
 
@@ -86,7 +92,9 @@ class IosDbParser:
         """CERTAIN for an SQLite file whose schema (in its first 64 KB) defines an iOS store's
         table, or a CommCenter plist; NO otherwise."""
         if is_sqlite(probe.head):
-            return Confidence.CERTAIN if _known_schema(probe.head) else Confidence.NO
+            # the whole schema, read without touching the file; the head alone if it cannot be
+            schema = (schema_text(probe.path) or probe.head) if probe.path.is_file() else probe.head
+            return Confidence.CERTAIN if _known_schema(schema) else Confidence.NO
         if looks_like_commcenter(probe.head, probe.path.name):
             return Confidence.CERTAIN
         return Confidence.NO
