@@ -25,10 +25,12 @@ file) and ``<place>`` the record's place in it, e.g. ``report.xml#line=1842;mode
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 from collections.abc import Mapping
+from hashlib import sha256
+from itertools import repeat
+from json.encoder import encode_basestring
 from typing import Any, Final
 
 import pyarrow as pa
@@ -44,15 +46,19 @@ from threadline.model.imei import normalise_imei
 from threadline.model.phone import normalise_phone
 from threadline.model.time_basis import TimeStatus
 
-__all__ = ["BATCH_ROWS", "RowWriter", "jid_number", "raw_value"]
+__all__ = ["BATCH_ROWS", "RowWriter", "jid_number", "raw_json", "raw_value"]
 
 #: Rows buffered per table before a batch goes to the store.
 BATCH_ROWS: Final = 20_000
 
+#: Raw records converted to Arrow at a time (see :meth:`_RawBuffer.take`).
+_RAW_CHUNK: Final = 500
 _PROVENANCE_ORDER: Final = ("row_id", "exhibit_id", "locator", "parser")
 _PROVENANCE: Final = frozenset(_PROVENANCE_ORDER)
 _JID: Final = re.compile(r"^\+?(\d{6,15})(?:[:.]\d+)?@(?:s\.whatsapp\.net|c\.us)$", re.IGNORECASE)
 _IMSI: Final = re.compile(r"^\d{6,15}$")
+#: The JSON encoder's string escaper (C), as ``json.dumps(..., ensure_ascii=False)`` uses it.
+_encode: Final = encode_basestring
 
 
 def jid_number(identifier: str) -> str | None:
@@ -72,32 +78,107 @@ def raw_value(value: Any) -> Any:
     return str(value)
 
 
-class _Buffer:
-    """Rows of one table, kept as dictionaries until Arrow converts them in one call (faster
-    than appending to a list per column, which costs a Python step per column per row)."""
+def raw_json(raw: Mapping[str, Any]) -> str:
+    """A raw record as ``source_rows`` keeps it: ``json.dumps`` (``ensure_ascii=False``) of
+    each value as :func:`raw_value` gives it.
 
-    def __init__(self, spec: Table) -> None:
+    A record of text values (a report's XML record, most database rows' text) is written with
+    the JSON encoder's own string escaper, piece by piece: the same text as ``json.dumps``,
+    without its per-call set-up, which counts over millions of records.
+    """
+    parts = []
+    for key, value in raw.items():
+        if type(key) is not str:
+            break
+        if type(value) is str:
+            parts.append(f"{_encode(key)}: {_encode(value)}")
+        elif value is None:
+            parts.append(f"{_encode(key)}: null")
+        else:
+            break
+    else:
+        return "{" + ", ".join(parts) + "}"
+    return json.dumps({k: raw_value(v) for k, v in raw.items()}, ensure_ascii=False)
+
+
+class _Buffer:
+    """Rows of one table, kept as dictionaries (one step per row, however many columns) and
+    turned into Arrow columns when the batch is taken.
+
+    The provenance columns a writer gives every row alike (``exhibit_id``, ``parser``) are
+    added then, column by column, rather than to every row.
+    """
+
+    def __init__(self, spec: Table, exhibit_id: str, parser: str) -> None:
         self.spec = spec
         self.schema = arrow_schema(spec)
-        self._names = frozenset(spec.column_names) - _PROVENANCE
+        #: the columns a row may be given (checked by the writer)
+        self.names = frozenset(spec.column_names) - _PROVENANCE
+        self._constant = {"exhibit_id": exhibit_id, "parser": parser}
         self._rows: list[dict[str, Any]] = []
 
     @property
     def rows(self) -> int:
         return len(self._rows)
 
-    def add(self, provenance: tuple[str, str, str, str], values: Mapping[str, Any]) -> None:
-        if not self._names.issuperset(values):
-            unknown = sorted(set(values) - self._names)
-            raise KeyError(f"no column(s) {unknown} in table {self.spec.name}")
-        row = dict(zip(_PROVENANCE_ORDER, provenance, strict=True))
-        row.update(values)
-        self._rows.append(row)
+    def add(self, row_id: str, locator: str, values: Mapping[str, Any]) -> None:
+        self._rows.append({"row_id": row_id, "locator": locator, **values})
 
     def take(self) -> pa.Table:
-        batch = pa.Table.from_pylist(self._rows, schema=self.schema)
-        self._rows = []
-        return batch
+        rows, self._rows = self._rows, []
+        count = len(rows)
+        given = set().union(*rows)  # most tables leave many columns empty in every row
+        columns: list[list[Any]] = []
+        for name in self.schema.names:
+            constant = self._constant.get(name)
+            if constant is not None:
+                columns.append([constant] * count)
+            elif name in given:
+                columns.append(list(map(dict.get, rows, repeat(name, count))))
+            else:
+                columns.append([None] * count)
+        return pa.Table.from_arrays(columns, schema=self.schema)
+
+
+class _RawBuffer:
+    """``source_rows`` of one parse, kept column by column: every row has the same five
+    columns, so three lists (row id, locator, raw text) hold a batch."""
+
+    def __init__(self, exhibit_id: str, parser: str) -> None:
+        self.schema = arrow_schema(SOURCE_ROWS)
+        #: the columns a row may be given (checked by the writer)
+        self.names = frozenset({"raw"})
+        self._constant = {"exhibit_id": exhibit_id, "parser": parser}
+        self._row_ids: list[str] = []
+        self._locators: list[str] = []
+        self._raws: list[Any] = []
+
+    @property
+    def rows(self) -> int:
+        return len(self._row_ids)
+
+    def add(self, row_id: str, locator: str, values: Mapping[str, Any]) -> None:
+        self._row_ids.append(row_id)
+        self._locators.append(locator)
+        self._raws.append(values.get("raw"))
+
+    def take(self) -> pa.Table:
+        count = len(self._row_ids)
+        raws = self._raws
+        # records run to kilobytes: converted a few megabytes at a time, the text column is
+        # built in memory already at hand instead of one buffer grown (and copied) to the
+        # batch's whole size, several times quicker on a large report
+        raw = pa.chunked_array(
+            [pa.array(raws[i : i + _RAW_CHUNK], pa.string()) for i in range(0, count, _RAW_CHUNK)],
+            pa.string(),
+        )
+        given: dict[str, Any] = {"row_id": self._row_ids, "locator": self._locators, "raw": raw}
+        columns = [
+            given[name] if name in given else [self._constant[name]] * count
+            for name in self.schema.names
+        ]
+        self._row_ids, self._locators, self._raws = [], [], []
+        return pa.Table.from_arrays(columns, schema=self.schema)
 
 
 class RowWriter:
@@ -110,7 +191,7 @@ class RowWriter:
         self.ctx = ctx
         self.batch_rows = batch_rows
         self.region = region
-        self._buffers: dict[str, _Buffer] = {}
+        self._buffers: dict[str, _Buffer | _RawBuffer] = {}
         self._raw_seen: set[str] = set()
         self._id_prefix = key_material("row", ctx.exhibit.exhibit_id)
         self.rows_done = 0
@@ -131,6 +212,7 @@ class RowWriter:
         values: Mapping[str, Any],
         *,
         raw: Mapping[str, Any] | None = None,
+        raw_text: str | bytes | None = None,
     ) -> str:
         """Add one row of ``table`` found at ``locator``; returns its ``row_id``.
 
@@ -140,31 +222,38 @@ class RowWriter:
                 different tables may share a locator (one record read as a message and a media
                 file); two rows of one table must not.
             values: the non-provenance columns wanted; the rest are empty.
-            raw: the record exactly as read, kept once per locator in ``source_rows``.
+            raw: the record exactly as read, kept once per locator in ``source_rows`` (as
+                :func:`raw_json` writes it).
+            raw_text: instead of ``raw``, the record already written as that JSON text, or as
+                its UTF-8 bytes (a parser that writes it directly, once for a record giving
+                several rows).
 
         Raises:
             KeyError: a column is not in the table (a parser bug, not bad input).
         """
-        if not _PROVENANCE.isdisjoint(values):
-            raise KeyError(f"provenance columns are filled by the writer, not given: {table}")
-        # row_id(exhibit_id, locator), with the exhibit's part of the key material made once
-        identifier = hashlib.sha256(
-            f"{self._id_prefix}{len(locator)}:{locator}".encode()
-        ).hexdigest()[:ID_HEX_LENGTH]
-        if self.tracked is not None:
-            self.tracked.add((table, locator))
         buffer = self._buffers.get(table)
         if buffer is None:
-            buffer = self._buffers[table] = _Buffer(canonical_table(table))
-        provenance = (identifier, self.ctx.exhibit.exhibit_id, locator, self.ctx.parser_ref)
-        buffer.add(provenance, values)
-        if raw is not None and locator not in self._raw_seen:
+            buffer = self._buffers[table] = self._buffer(table)
+        if not buffer.names.issuperset(values):
+            if not _PROVENANCE.isdisjoint(values):
+                raise KeyError(f"provenance columns are filled by the writer, not given: {table}")
+            unknown = sorted(set(values) - buffer.names)
+            raise KeyError(f"no column(s) {unknown} in table {table}")
+        # row_id(exhibit_id, locator), with the exhibit's part of the key material made once
+        identifier = sha256(f"{self._id_prefix}{len(locator)}:{locator}".encode()).hexdigest()[
+            :ID_HEX_LENGTH
+        ]
+        if self.tracked is not None:
+            self.tracked.add((table, locator))
+        buffer.add(identifier, locator, values)
+        if (raw is not None or raw_text is not None) and locator not in self._raw_seen:
             self._raw_seen.add(locator)
-            text = json.dumps({k: raw_value(v) for k, v in raw.items()}, ensure_ascii=False)
+            if raw_text is None:
+                raw_text = raw_json(raw or {})
             raws = self._buffers.get(SOURCE_ROWS.name)
             if raws is None:
-                raws = self._buffers[SOURCE_ROWS.name] = _Buffer(SOURCE_ROWS)
-            raws.add(provenance, {"raw": text})
+                raws = self._buffers[SOURCE_ROWS.name] = self._buffer(SOURCE_ROWS.name)
+            raws.add(identifier, locator, {"raw": raw_text})
             if raws.rows >= self.batch_rows:
                 self._flush(SOURCE_ROWS.name)
         if buffer.rows >= self.batch_rows:
@@ -174,6 +263,12 @@ class RowWriter:
             if self.rows_done % self.batch_rows == 0:
                 self.ctx.progress(self.rows_done)
         return identifier
+
+    def _buffer(self, table: str) -> _Buffer | _RawBuffer:
+        exhibit_id, parser = self.ctx.exhibit.exhibit_id, self.ctx.parser_ref
+        if table == SOURCE_ROWS.name:
+            return _RawBuffer(exhibit_id, parser)
+        return _Buffer(canonical_table(table), exhibit_id, parser)
 
     def _flush(self, table: str) -> None:
         buffer = self._buffers[table]

@@ -33,23 +33,48 @@ __all__ = [
     "read_model",
 ]
 
+#: The namespace of Physical Analyzer's reports (``parser.NAMESPACE``, which imports this module).
+_CELLEBRITE_NS: Final = "http://pa.cellebrite.com/report/2.0"
+
 #: Cellebrite's ``deleted_state`` (models) and ``deleted`` (files) values -> canonical state.
 _DELETED: Final = MappingProxyType({"intact": "intact", "deleted": "deleted", "trash": "deleted"})
+
+#: The attribute values Physical Analyzer writes, read without a call (see :func:`deleted_state`).
+_STATES: Final = MappingProxyType(
+    {"Intact": "intact", "Deleted": "deleted", "Trash": "deleted", "Unknown": "unknown"}
+)
 
 #: Control characters IPED's printable rule lets through (tab, line feed, vertical tab, return).
 _ALLOWED_CONTROLS: Final = frozenset("\t\n\v\r")
 
-_FIELD: Final = "{*}field"
 _VALUE: Final = "{*}value"
 _MODEL: Final = "{*}model"
-_MODEL_FIELDS: Final = ("{*}modelField", "{*}multiModelField")
-#: Lists of values, and links from a model to files or other models.
-_OTHER_FIELDS: Final = (
-    "{*}multiField",
-    "{*}nodeField",
-    "{*}jumptargets",
-    "{*}dataField",
-    "{*}sourcemodels",
+#: The kinds of a model's children: a field, a model field (one or several nested models), a
+#: list of values, a link to files or models, anything else.
+_FIELD_KIND: Final = "field"
+_MODEL_KIND: Final = "model"
+_LIST_KIND: Final = "list"
+_LINK_KIND: Final = "link"
+_OTHER: Final = "other"
+_LOCAL_KINDS: Final = MappingProxyType(
+    {
+        "field": _FIELD_KIND,
+        "modelField": _MODEL_KIND,
+        "multiModelField": _MODEL_KIND,
+        "multiField": _LIST_KIND,
+        "nodeField": _LINK_KIND,
+        "jumptargets": _LINK_KIND,
+        "dataField": _LINK_KIND,
+        "sourcemodels": _LINK_KIND,
+    }
+)
+#: Child tag -> kind, for local names and Cellebrite's namespace (other namespaces are read by
+#: their local name).
+_KINDS: Final = MappingProxyType(
+    {
+        **_LOCAL_KINDS,
+        **{f"{{{_CELLEBRITE_NS}}}{name}": kind for name, kind in _LOCAL_KINDS.items()},
+    }
 )
 
 
@@ -158,43 +183,68 @@ def _value_text(value: Any, name: str, view: ModelView) -> str | None:
 def read_model(element: Any) -> ModelView:
     """Gather the direct children of a ``<model>`` element (see the module docstring)."""
     get = element.get
+    state = get("deleted_state")
+    fields: dict[str, str | None] = {}
+    names: list[str] = []
+    models: dict[str, list[Any]] = {}
     view = ModelView(
         element,
         get("type") or "",
         get("id") or "",
         element.sourceline or 0,
-        deleted_state(get("deleted_state")),
+        _STATES.get(state) or deleted_state(state),
+        fields,
+        {},
+        models,
+        names,
+        [],
     )
-    fields = view.fields
-    names = view.names
-    models = view.models
-    # the hot path of a multi-gigabyte report: lxml picks each kind of child by its local name
-    # in C, so no tag string is built in Python
-    for child in element.iterchildren(_FIELD):
-        name = child.get("name") or ""
-        names.append(name)
-        if name in fields:
-            continue  # a repeated field keeps its first value; the raw record keeps all
-        text = None
-        for value in child:  # <value>, or <empty/> whose text is None
-            text = _value_text(value, name, view)
-            break
-        fields[name] = text
-    for child in element.iterchildren(*_MODEL_FIELDS):
-        name = child.get("name") or ""
-        names.append(name)
-        found = list(child.iterchildren(_MODEL))
-        if found:
-            models.setdefault(name, []).extend(found)
-    for child in element.iterchildren(*_OTHER_FIELDS):
-        name = child.get("name") or local(child.tag)
-        names.append(name)
-        if local(child.tag) == "multiField":
-            values = [
-                text
-                for value in child.iterchildren(_VALUE)
-                if (text := _value_text(value, name, view))
-            ]
-            view.multi[name] = values
-            fields.setdefault(name, values[0] if values else None)
+    lists: list[Any] = []
+    # the hot path of a multi-gigabyte report (tens of millions of fields): one pass over the
+    # children, each kind known by its tag (looked up, not parsed, for Cellebrite's namespace),
+    # and the first value taken by index, the cheapest steps lxml offers
+    for child in element:
+        tag = child.tag
+        kind = _KINDS.get(tag)
+        if kind is None:
+            kind = _KINDS.get(local(tag), _OTHER)
+        if kind is _FIELD_KIND:
+            name = child.get("name") or ""
+            names.append(name)
+            if name in fields:
+                continue  # a repeated field keeps its first value; the raw record keeps all
+            try:
+                value = child[0]  # <value>, or <empty/> whose text is None
+            except IndexError:
+                fields[name] = None
+                continue
+            text = value.text
+            # Base64 never holds a space: most texts (bodies, names) skip the attribute lookup
+            if text and " " not in text and value.get("format") == "Base64String":
+                text = _value_text(value, name, view)
+            fields[name] = text
+        elif kind is _MODEL_KIND:
+            name = child.get("name") or ""
+            names.append(name)
+            if len(child):
+                found = list(child.iterchildren(_MODEL))
+                if found:
+                    known = models.get(name)
+                    if known is None:
+                        models[name] = found
+                    else:
+                        known.extend(found)
+        elif kind is _LINK_KIND:
+            names.append(child.get("name") or local(tag))
+        elif kind is _LIST_KIND:
+            names.append(child.get("name") or "multiField")
+            lists.append(child)
+    # after the single fields, which a list of the same name does not replace
+    for child in lists:
+        name = child.get("name") or "multiField"
+        values = [
+            text for value in child.iterchildren(_VALUE) if (text := _value_text(value, name, view))
+        ]
+        view.multi[name] = values
+        fields.setdefault(name, values[0] if values else None)
     return view

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from threadline.ingest.parsers.cellebrite.elements import ModelView, read_model
 
 __all__ = ["Party", "identifiers", "read_parties"]
+
+#: Boolean field values (lower case) as :meth:`ModelView.flag` reads them.
+_FLAGS: Final = MappingProxyType({"true": True, "false": False})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +49,22 @@ def read_parties(elements: Iterable[Any], holder: str) -> list[Party]:
     for element in elements:
         view = read_model(element)
         fields = view.fields
+        # ModelView.text and .flag, written out: a message names one or two parties, and a
+        # report holds millions of messages
         role = fields.get("Role")
         if role is not None:
             role = role.strip()
         if not role or role == "General":
             role = holder
-        found.append(
-            Party(view.text("Identifier"), view.text("Name"), role, view.flag("IsPhoneOwner"), view)
-        )
+        identifier = fields.get("Identifier")
+        if identifier is not None:
+            identifier = identifier.strip() or None
+        name = fields.get("Name")
+        if name is not None:
+            name = name.strip() or None
+        flag = fields.get("IsPhoneOwner")
+        owner = None if flag is None else _FLAGS.get(flag.strip().lower())
+        found.append(Party(identifier, name, role, owner, view))
     return found
 
 

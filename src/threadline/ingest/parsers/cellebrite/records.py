@@ -24,11 +24,11 @@ model's start tag, the model's ``id``); a contact or account row per entry adds 
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring
 from typing import Any, Final
 
 from lxml import etree
@@ -63,6 +63,38 @@ _NAME_LIKE: Final = re.compile(r"name", re.IGNORECASE)
 
 
 _WIDEST_OFFSET: Final = timedelta(hours=14)
+_EMBEDDED: Final = "EmbeddedInstantMessage"
+#: The JSON encoder's string escaper (C), as ``json.dumps(..., ensure_ascii=False)`` uses it.
+_json_text: Final = encode_basestring
+
+
+def _xml_json(xml: str) -> bytes:
+    """Serialised XML as the inside of a JSON string, UTF-8: the same text as the JSON
+    encoder's escaper gives (without its quotes).
+
+    That escaper writes ``\\``, ``"`` and every character below U+0020 as escapes. XML 1.0
+    admits only three of those (tab, line feed, carriage return), and libxml2 refuses any other
+    in the document, literal or as a character reference, so the serialisation of a parsed
+    element holds no other: five byte-wise replacements (a memory scan each, a copy only where
+    the character occurs) give the escaper's text at a fraction of its cost, on kilobytes of
+    XML per record.
+    """
+    return (
+        xml.encode()
+        .replace(b"\\", b"\\\\")
+        .replace(b'"', b'\\"')
+        .replace(b"\n", b"\\n")
+        .replace(b"\t", b"\\t")
+        .replace(b"\r", b"\\r")
+    )
+
+
+def _text(fields: dict[str, str | None], name: str) -> str | None:
+    """:meth:`ModelView.text` on a model's fields (a call fewer on the hot path)."""
+    value = fields.get(name)
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 def report_time(text: str | None) -> DeviceTime | None:
@@ -208,13 +240,23 @@ class RecordMapper:
         place = f"{self.name}#line={view.line};model={view.id}"
         return place if entry is None else f"{place};entry={entry}"
 
-    def raw(self, view: ModelView, chat: ChatContext | None = None) -> dict[str, Any]:
-        """The record exactly as read: its XML (and the chat it sits in)."""
-        record: dict[str, Any] = {"model": view.type, "id": view.id}
-        if chat is not None:
-            record["chat"] = chat.model_id
-        record["xml"] = etree.tostring(view.element, encoding="unicode", with_tail=False)
-        return record
+    def raw_text(self, view: ModelView, chat: ChatContext | None = None) -> bytes:
+        """The record exactly as read, as kept in ``source_rows`` (requirement 23): its type, id,
+        the chat it sits in, and its XML, as UTF-8 JSON text.
+
+        The text is :func:`~threadline.ingest.rows.raw_json` of ``{"model": .., "id": ..,
+        ["chat": ..,] "xml": ..}``, written directly: once per record (however many rows it
+        gives), with a few memory scans instead of the encoder's walk over kilobytes of XML.
+        """
+        xml = _xml_json(etree.tostring(view.element, encoding="unicode", with_tail=False))
+        if chat is None:
+            head = f'{{"model": {_json_text(view.type)}, "id": {_json_text(view.id)}, "xml": "'
+        else:
+            head = (
+                f'{{"model": {_json_text(view.type)}, "id": {_json_text(view.id)}, '
+                f'"chat": {_json_text(chat.model_id)}, "xml": "'
+            )
+        return b"".join((head.encode(), xml, b'"}'))
 
     def count(self, code: str, locator: str) -> None:
         """Count one occurrence of a summary issue (raised once, with its total, at the end)."""
@@ -361,13 +403,15 @@ class RecordMapper:
             "deleted_state": view.deleted,
         }
         values.update(self.writer.time("start", report_time(view.text("TimeStamp")), locator))
-        self.writer.add("calls", locator, values, raw=self.raw(view))
+        self.writer.add("calls", locator, values, raw_text=self.raw_text(view))
 
     # -- messages -----------------------------------------------------------------------------
 
     def message(self, view: ModelView, chat: ChatContext | None = None) -> None:
         """One message (``InstantMessage``, ``SMS``, ``MMS``), alone or in its chat."""
-        locator = self.locator(view)
+        # the hot path of a report (most of its records are messages): parties and columns are
+        # read with plain look-ups rather than the helpers the rarer records use
+        locator = f"{self.name}#line={view.line};model={view.id}"
         key = _message_key(view.id)
         if key is not None:
             if key in self._seen_messages:
@@ -375,11 +419,16 @@ class RecordMapper:
                 return
             self._seen_messages.add(key)
         self.check_fields(view, locator)
-        senders = read_parties(view.models.get("From", ()), "From")
-        receivers = read_parties(view.models.get("To", ()), "To")
-        for party in read_parties(view.models.get("Parties", ()), "Parties"):
-            (senders if party.role == "From" else receivers).append(party)
-        for party in (*senders, *receivers):
+        models = view.models
+        fields = view.fields
+        senders = read_parties(models["From"], "From") if "From" in models else []
+        receivers = read_parties(models["To"], "To") if "To" in models else []
+        if "Parties" in models:
+            for party in read_parties(models["Parties"], "Parties"):
+                (senders if party.role == "From" else receivers).append(party)
+        for party in senders:
+            self.check_fields(party.view, locator)
+        for party in receivers:
             self.check_fields(party.view, locator)
         sender = senders[0] if senders else None
         target = None
@@ -387,7 +436,7 @@ class RecordMapper:
             target = "a"
         elif any(p.owner for p in receivers):
             target = "b"
-        direction = _direction_word(view.text("Direction"), view.text("Folder"))
+        direction = _direction_word(_text(fields, "Direction"), _text(fields, "Folder"))
         if target is None and sender is not None and sender.owner is False:
             target = "b"  # held on the owner's phone and not sent by the owner: received
         if direction is None and target is not None:
@@ -397,38 +446,42 @@ class RecordMapper:
         receiver = receivers[0] if receivers else None
         if receiver is None and chat is not None:
             receiver = _implied_receiver(chat, sender, target)
-        source = view.text("Source") or view.text("SourceApplication")
+        source = _text(fields, "Source") or _text(fields, "SourceApplication")
         if source is None and chat is not None:
             source = chat.source
         if source is None and view.type in ("SMS", "MMS"):
             source = view.type
         phone_like = self.phone_like(view.type, source)
-        deleted = "deleted" if chat is not None and chat.deleted == "deleted" else view.deleted
-        participants = (
-            chat.participant_list
-            if chat is not None
-            else "; ".join(identifiers(senders + receivers)) or None
-        )
         values: dict[str, Any] = {
             "record_type_original": view.type,
             "message_type": MESSAGE_TYPES.get(view.type, "im"),
             "direction": direction or "unknown",
-            **self._party_columns("a_party", sender, phone_like),
             "a_party_name": sender.name if sender is not None else None,
-            **self._party_columns("b_party", receiver, phone_like),
             "target_role": target,
-            "body": view.fields.get("Body") or None,
-            "thread": chat.thread if chat is not None else view.text("ChatId"),
-            "thread_name": chat.name if chat is not None else None,
-            "participants": participants,
+            "body": fields.get("Body") or None,
             "attachments": "; ".join(self._attachments(view)) or None,
             "source_app": source,
-            "deleted_state": deleted,
         }
-        values.update(self.writer.time("sent", report_time(view.text("TimeStamp")), locator))
-        self.writer.add("messages", locator, values, raw=self.raw(view, chat))
+        if sender is not None and sender.identifier is not None:
+            values["a_party"] = self.number(sender.identifier, phone_like)
+            values["a_party_original"] = sender.identifier
+        if receiver is not None and receiver.identifier is not None:
+            values["b_party"] = self.number(receiver.identifier, phone_like)
+            values["b_party_original"] = receiver.identifier
+        if chat is not None:
+            values["thread"] = chat.thread
+            values["thread_name"] = chat.name
+            values["participants"] = chat.participant_list
+            values["deleted_state"] = "deleted" if chat.deleted == "deleted" else view.deleted
+        else:
+            values["thread"] = _text(fields, "ChatId")
+            values["thread_name"] = None
+            values["participants"] = "; ".join(identifiers(senders + receivers)) or None
+            values["deleted_state"] = view.deleted
+        values.update(self.writer.time("sent", report_time(_text(fields, "TimeStamp")), locator))
+        self.writer.add("messages", locator, values, raw_text=self.raw_text(view, chat))
         # a contact card sent in the message is a contact the phone holds
-        for card in view.models.get("SharedContacts", ()):
+        for card in models.get("SharedContacts", ()):
             self.contact(read_model(card))
 
     def chat_without_messages(self, view: ModelView) -> None:
@@ -438,13 +491,15 @@ class RecordMapper:
     def keep(self, view: ModelView, chat: ChatContext | None = None) -> None:
         """Keep a record that gives no canonical row (a chat's own fields, a record type not
         read) in ``source_rows`` only, so that nothing of the report is lost (requirement 23)."""
-        record = json.dumps(self.raw(view, chat), ensure_ascii=False)
-        self.writer.add("source_rows", self.locator(view), {"raw": record})
+        self.writer.add("source_rows", self.locator(view), {"raw": self.raw_text(view, chat)})
 
     def _attachments(self, view: ModelView) -> list[str]:
         """Paths of the message's attachments and of those of the messages it embeds (a
         forwarded message carries its content as an embedded message); quoted replies are not
         the message's own content and are left out."""
+        models = view.models
+        if not ("Attachment" in models or "Attachments" in models or _EMBEDDED in models):
+            return []  # most messages: text alone
         found: dict[str, None] = {}
         seen_ids: set[str] = set()
         pending = [view]
@@ -459,7 +514,7 @@ class RecordMapper:
                     path = attachment_path(attachment, self.files)
                     if path:
                         found.setdefault(path, None)
-            pending.extend(current.nested("EmbeddedInstantMessage"))
+            pending.extend(current.nested(_EMBEDDED))
         return list(found)
 
     # -- contacts and accounts ----------------------------------------------------------------
@@ -480,6 +535,7 @@ class RecordMapper:
             name = nickname
         source = view.text("Source")
         common = {"name": name, "source_app": source, "deleted_state": view.deleted}
+        raw = self.raw_text(view)  # one record, kept for each of its rows
         written = False
         used: set[str] = set()
         for index, entry in enumerate(entries):
@@ -498,10 +554,10 @@ class RecordMapper:
             else:
                 continue
             place = self.locator(view, _entry_place(entry, index, used))
-            self.writer.add("contacts", place, {**common, **columns}, raw=self.raw(view))
+            self.writer.add("contacts", place, {**common, **columns}, raw_text=raw)
             written = True
         if not written:
-            self.writer.add("contacts", locator, common, raw=self.raw(view))
+            self.writer.add("contacts", locator, common, raw_text=raw)
 
     def account(self, view: ModelView) -> None:
         """One ``UserAccount``: service, names and identifiers; a further row for each further
@@ -541,10 +597,11 @@ class RecordMapper:
                 first.update(columns)
             else:
                 extra.append((place, columns))
-        self.writer.add("accounts", locator, {**base, **first}, raw=self.raw(view))
+        raw = self.raw_text(view)  # one record, kept for each of its rows
+        self.writer.add("accounts", locator, {**base, **first}, raw_text=raw)
         for place, columns in extra:
             self.writer.add(
-                "accounts", self.locator(view, place), {**base, **columns}, raw=self.raw(view)
+                "accounts", self.locator(view, place), {**base, **columns}, raw_text=raw
             )
 
     # -- locations ----------------------------------------------------------------------------
@@ -570,7 +627,7 @@ class RecordMapper:
             "deleted_state": view.deleted,
         }
         values.update(self.writer.time("at", report_time(view.text("TimeStamp")), locator))
-        self.writer.add("locations", locator, values, raw=self.raw(view))
+        self.writer.add("locations", locator, values, raw_text=self.raw_text(view))
 
 
 def _message_key(model_id: str) -> int | str | None:

@@ -110,13 +110,17 @@ class ReportReader:
                     self._top_model(element, mapper)
                     _drop(element, parent)
                     continue
-                holder = kinds.get(parent.tag) or _kind(parent.tag)
+                holder = kinds.get(parent.tag)
+                if holder is None:
+                    holder = kinds[parent.tag] = _kind(parent.tag)
                 if holder == "modelType":
                     self._top_model(element, mapper)
                     _drop(element, parent)
                 elif holder == "multiModelField" and parent.get("name") == "Messages":
                     chat = parent.getparent()
-                    if chat is not None and _is_top_chat(chat):
+                    # the chat being streamed was checked at its first message
+                    current = self._chat is not None and self._chat[0] is chat
+                    if chat is not None and (current or _is_top_chat(chat)):
                         self._chat_message(chat, element, mapper)
                         _drop(element, parent)
             elif kind == "file":
