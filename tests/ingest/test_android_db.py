@@ -148,7 +148,8 @@ def test_plaso_mmssms_every_sms() -> None:
     # but the same digits, so they still match each other (see docs/parsers/android.md)
     parties = {r["a_party"] or r["b_party"] for r in rows.values()}
     assert parties == {"+4415555215554"}
-    assert codes(ctx) == {}
+    # and each of the nine is flagged as not a valid number (requirement 59)
+    assert codes(ctx) == {"phone.invalid": 9}
 
 
 def test_plaso_contacts2_call_log() -> None:

@@ -791,8 +791,13 @@ def test_iped_chat_fragment_field_by_field() -> None:
             "source_app": "Telegram",
         },
     ]
-    # every field of the fragment is known: nothing is reported as unread
-    assert chat.issues == []
+    # every field of the fragment is known: nothing is reported as unread. Two Brazilian numbers
+    # are not valid (a mobile there is +55, a two-digit area code and nine digits: these have
+    # eight and ten), so each is flagged, its best-effort E.164 form and original kept
+    assert [(i.code, i.value) for i in chat.issues] == [
+        ("phone.invalid", "551199999999@s.whatsapp.net"),
+        ("phone.invalid", "+55 11 99999-22222"),
+    ]
     raw = raw_records(chat)
     reply = raw[C + "1180;model=2833f15a-b6e2-4b0e-b7b2-4691528f1ed0"]
     assert "Lorem ipsum dolor sit amet" in reply["xml"]  # the quoted message is kept raw
@@ -894,3 +899,39 @@ def test_report_time_reads_as_the_shared_decoder(text: str) -> None:
     from threadline.model.device_time import from_iso8601
 
     assert report_time(text) == from_iso8601(text)
+
+
+_CALL = (
+    '<model type="Call" id="{id}" deleted_state="Intact">'
+    '<field name="{field}" type="String"><value type="String">Missed</value></field>'
+    '<field name="TimeStamp" type="TimeStamp"><value type="TimeStamp">'
+    "2026-06-01T12:30:05.250+00:00</value></field>"
+    '<multiModelField name="Parties" type="Party"><model type="Party" id="p{id}">'
+    '<field name="Identifier" type="String"><value type="String">07700900456</value></field>'
+    "{role}</model></multiModelField></model>"
+)
+
+
+def test_a_missed_call_without_direction_is_a_call_to_the_handset(tmp_path: Path) -> None:
+    """A missed call is always to the handset: the other party is the caller (A) and the owner's
+    side is B, whether the report marks it by Type or Status, with or without the party's role."""
+    role_from = '<field name="Role" type="String"><value type="String">From</value></field>'
+    models = "".join(
+        _CALL.format(id=f"c{n}", field=field, role=role)
+        for n, (field, role) in enumerate((("Type", ""), ("Status", role_from)), start=1)
+    )
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<project xmlns="http://pa.cellebrite.com/report/2.0">'
+        f'<decodedData><modelType type="Call">\n{models}\n</modelType></decodedData></project>',
+        encoding="utf-8",
+    )
+    _ctx, sink = run_parser(CellebriteParser(), report, exhibit_id="e1", reference="JB/1")
+    seen = {
+        r["locator"]: (r["direction"], r["a_party"], r["b_party"], r["target_role"])
+        for r in sink.rows("calls")
+    }
+    assert seen == {
+        "report.xml#line=3;model=c1": ("missed", "+447700900456", None, "b"),
+        "report.xml#line=3;model=c2": ("missed", "+447700900456", None, "b"),
+    }

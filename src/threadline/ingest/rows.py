@@ -43,7 +43,7 @@ from threadline.model.evidence_schema import SOURCE_ROWS, Table
 from threadline.model.evidence_schema import table as canonical_table
 from threadline.model.ids import ID_HEX_LENGTH, key_material
 from threadline.model.imei import normalise_imei
-from threadline.model.phone import normalise_phone
+from threadline.model.phone import PhoneKind, normalise_phone
 from threadline.model.time_basis import TimeStatus
 
 __all__ = ["BATCH_ROWS", "RowWriter", "jid_number", "raw_json", "raw_value"]
@@ -284,11 +284,14 @@ class RowWriter:
 
     # -- column helpers -------------------------------------------------------------------
 
-    def party(self, prefix: str, raw: str | None) -> dict[str, Any]:
+    def party(self, prefix: str, raw: str | None, *, locator: str | None = None) -> dict[str, Any]:
         """``<prefix>`` (E.164 where it normalises) and ``<prefix>_original`` for an identifier.
 
         A WhatsApp user JID gives the number it carries; e-mail addresses, group JIDs, user names
-        and sender ids keep only their original.
+        and sender ids keep only their original. A number that is not valid (a foreign number
+        written without its country code reads as an invalid UK one) keeps its best-effort E.164
+        form, as network returns do, and raises a ``phone.invalid`` warning (requirement 59), at
+        ``locator`` when the caller gives it.
         """
         if raw is None or not str(raw).strip():
             return {prefix: None, f"{prefix}_original": raw or None}
@@ -297,6 +300,15 @@ class RowWriter:
         if number is None and "@" in text:
             return {prefix: None, f"{prefix}_original": text}
         parsed = normalise_phone(number or text, self.region)
+        if parsed.kind is PhoneKind.INVALID:
+            self.ctx.issue(
+                Severity.WARNING,
+                "phone.invalid",
+                f"not a valid telephone number ({parsed.note or 'unreadable'}); its E.164 form "
+                "is a best effort and the original is kept",
+                locator=locator,
+                value=text,
+            )
         return {prefix: parsed.e164, f"{prefix}_original": text}
 
     def handset(self, imei: str | None = None, imsi: str | None = None) -> dict[str, Any]:

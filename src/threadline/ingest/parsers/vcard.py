@@ -75,7 +75,6 @@ from threadline.ingest.parsers.vcard_lines import (
     split_unquoted,
 )
 from threadline.ingest.rows import RowWriter
-from threadline.model.phone import PhoneKind, normalise_phone
 
 __all__ = ["SOURCE_APP", "VcardParser", "looks_like_vcard", "read_vcards"]
 
@@ -559,28 +558,15 @@ class _Reader:
         for k, tel in enumerate(numbers, start=1):
             locator = f"{base};tel={k}" if len(numbers) > 1 else base
             number = tel.text.strip()
-            self._check_number(number, locator)
             self.writer.add(
                 "contacts",
                 locator,
-                {**values, **self.writer.party("number", number)},
+                {**values, **self.writer.party("number", number, locator=locator)},
                 raw={
                     **raw,
                     "tel": number,
                     "tel_type": ",".join(tel.params.get("TYPE", [])) or None,
                 },
-            )
-
-    def _check_number(self, number: str, locator: str) -> None:
-        parsed = normalise_phone(number, self.writer.region)
-        if parsed.kind is PhoneKind.INVALID:
-            self.ctx.issue(
-                Severity.WARNING,
-                "phone.invalid",
-                f"not a valid telephone number ({parsed.note or 'unreadable'}); the original is "
-                "kept",
-                locator=locator,
-                value=number,
             )
 
 

@@ -367,13 +367,15 @@ class RecordMapper:
             target = "b"
         if direction is None and target is not None:
             direction = "outgoing" if target == "a" else "incoming"
-        if target is None and direction is not None:
-            target = "a" if direction == "outgoing" else "b"
-        # a party with no role is the far end: the caller of an incoming call, else the callee
-        (senders if direction == "incoming" else receivers).extend(unplaced)
+        # decided before the owner's side and the far end are placed: a missed call is always a
+        # call to the handset, whether or not the report gives its direction
         missed = any(v is not None and v.lower() in _MISSED for v in (type_text, status))
         if missed and direction != "outgoing":
             direction = "missed"
+        if target is None and direction is not None:
+            target = "a" if direction == "outgoing" else "b"
+        # a party with no role is the far end: the caller of a call to the handset, else the callee
+        (senders if direction in ("incoming", "missed") else receivers).extend(unplaced)
         source = view.text("Source")
         phone_like = self.phone_like(view.type, source)
         duration_text = view.text("Duration")
