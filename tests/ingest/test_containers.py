@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -144,3 +146,108 @@ def test_other_files_are_not_containers(tmp_path: Path) -> None:
     path.write_text("plain text")
     with pytest.raises(IngestError, match="not a folder, ZIP or TAR"):
         open_container(path, "notes.txt")
+
+
+# -- compressed TARs and extended headers ---------------------------------------------------
+
+
+def _tar_of_zeroes(path: Path, mode: str, size: int) -> Path:
+    with tarfile.open(path, mode) as archive:  # type: ignore[call-overload]
+        info = tarfile.TarInfo("data/zeroes.bin")
+        info.size = size
+        archive.addfile(info, io.BytesIO(bytes(size)))
+    return path
+
+
+@pytest.mark.parametrize(("mode", "suffix"), [("w:gz", "tar.gz"), ("w:bz2", "tar.bz2")])
+def test_compressed_tar_bomb_is_refused(tmp_path: Path, mode: str, suffix: str) -> None:
+    # 30 MB of zeroes compresses to well under 150 KB, so the ratio is far above 200
+    path = _tar_of_zeroes(tmp_path / f"bomb.{suffix}", mode, 30 * 1024**2)
+    assert path.stat().st_size * 200 < 30 * 1024**2
+    with pytest.raises(HostileInput, match="decompression bomb") as caught:
+        open_container(path, f"bomb.{suffix}")
+    assert caught.value.path == f"bomb.{suffix}"
+
+
+def test_compressed_tar_ratio_limit_is_configurable(tmp_path: Path) -> None:
+    path = _tar_of_zeroes(tmp_path / "big.tar.gz", "w:gz", 30 * 1024**2)
+    container = open_container(path, "big.tar.gz", ContainerLimits(max_ratio=1e9))
+    try:
+        assert [(m.name, m.size) for m in container.members()] == [
+            ("data/zeroes.bin", 30 * 1024**2)
+        ]
+    finally:
+        container.close()
+
+
+def test_plain_tar_of_zeroes_is_not_ratio_checked(tmp_path: Path) -> None:
+    # an uncompressed TAR is as large as what it holds: there is no bomb to fear
+    path = _tar_of_zeroes(tmp_path / "plain.tar", "w", 2 * 1024**2)
+    container = open_container(path, "plain.tar")
+    try:
+        assert [m.size for m in container.members()] == [2 * 1024**2]
+    finally:
+        container.close()
+
+
+def _tar_with_pax_header(path: Path, payload: bytes, *, compress: bool = False) -> Path:
+    """A TAR whose first header is a PAX extended header holding ``payload`` as written."""
+    pax = tarfile.TarInfo("././@PaxHeader")
+    pax.type = tarfile.XHDTYPE
+    pax.size = len(payload)
+    member = tarfile.TarInfo("a.txt")
+    member.size = 1
+    raw = (
+        pax.tobuf(format=tarfile.USTAR_FORMAT)
+        + payload
+        + bytes(-len(payload) % 512)
+        + member.tobuf(format=tarfile.USTAR_FORMAT)
+        + b"a"
+        + bytes(511 + 1024)
+    )
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_oversized_pax_header_is_refused_quickly(tmp_path: Path, compress: bool) -> None:
+    # CVE-2024-6232: CPython 3.11.7 parses PAX headers in quadratic time (200 KB: 34 s)
+    path = _tar_with_pax_header(tmp_path / "pax.tar", b"1" * (2 * 1024**2), compress=compress)
+    started = time.monotonic()
+    with pytest.raises(HostileInput, match="CVE-2024-6232") as caught:
+        open_container(path, "pax.tar")
+    assert time.monotonic() - started < 2
+    assert caught.value.path == "pax.tar"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"1" * 65536,  # one run of digits: tarfile takes about 3.5 s on this
+        b"2 " * 32768,  # records two bytes long: each step rescans to the end
+        b"20 path=" + b"x" * 100 + b"\n",  # a record whose length does not match
+    ],
+)
+def test_malformed_pax_header_is_refused_quickly(tmp_path: Path, payload: bytes) -> None:
+    path = _tar_with_pax_header(tmp_path / "pax.tar", payload)
+    started = time.monotonic()
+    with pytest.raises(HostileInput, match="PAX extended header is malformed"):
+        open_container(path, "pax.tar")
+    assert time.monotonic() - started < 2
+
+
+def test_well_formed_pax_headers_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "pax.tar.xz"
+    long_name = "data/" + "very-long-folder-name/" * 10 + "Ünïcode.txt"
+    with tarfile.open(path, "w:xz", format=tarfile.PAX_FORMAT) as archive:
+        info = tarfile.TarInfo(long_name)
+        info.size = 5
+        info.pax_headers = {"comment": "fictional test archive"}
+        archive.addfile(info, io.BytesIO(b"hello"))
+    container = open_container(path, "pax.tar.xz")
+    try:
+        assert [(m.name, m.size) for m in container.members()] == [(long_name, 5)]
+        with container.open(container.members()[0]) as stream:
+            assert stream.read() == b"hello"
+    finally:
+        container.close()

@@ -10,8 +10,10 @@ the day arithmetic is written beside each expectation.
 from __future__ import annotations
 
 import contextlib
+import json
 import plistlib
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -425,6 +427,33 @@ def test_commcenter_plaso_sample() -> None:
         "+19195794674",
     )
     assert codes(ctx) == []
+
+
+def test_commcenter_shared_references_are_walked_in_bounded_time(tmp_path: Path) -> None:
+    # 40 levels of dictionaries, each holding two references to the next: a binary plist of a
+    # few kilobytes whose naive walk visits 2**40 paths
+    nested: dict[str, Any] = {"leaf": "end"}
+    for _ in range(40):
+        nested = {"left": nested, "right": nested}
+    path = tmp_path / CC
+    path.write_bytes(
+        plistlib.dumps(
+            {"LastKnownICCID": "8944110000000000018", "Nested": nested, "List": [nested, "x"]},
+            fmt=plistlib.FMT_BINARY,
+        )
+    )
+    started = time.monotonic()
+    _, sink = parse(path)
+    assert time.monotonic() - started < 5
+    (row,) = sink.rows("devices")
+    assert row["iccid"] == "8944110000000000018"
+    raw = json.loads(by_locator(sink.rows("source_rows"))[f"{CC}#plist/root"]["raw"])
+    assert raw["List"] == "{dictionary of 2 keys}; x"
+    # the walk stops 8 levels down: "Nested" is level 1, so level 8 is summarised
+    deepest = "Nested/" + "left/" * 6 + "left"
+    assert raw[deepest] == "{dictionary of 2 keys}"
+    assert "_truncated" in raw
+    assert len(raw) <= 1_000 + 1
 
 
 # ---------------------------------------------------------------------------------------------

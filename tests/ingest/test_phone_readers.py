@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
@@ -292,6 +293,39 @@ def test_photo_time_without_offset_has_no_zone() -> None:
     assert facts.taken is not None
     assert facts.taken.status.value == "zone_unknown"
     assert facts.taken.utc is None
+
+
+def test_a_decompression_bomb_header_keeps_hashes_and_type_without_exif() -> None:
+    # an 8 x 8 PNG whose IHDR is rewritten to claim 60000 x 60000 pixels (3.6 billion, twice
+    # Pillow's bomb limit); the chunk CRC is recomputed so that only the size is odd
+    png = io.BytesIO()
+    Image.new("L", (8, 8)).save(png, "PNG")
+    data = bytearray(png.getvalue())
+    data[16:24] = (60000).to_bytes(4, "big") * 2
+    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
+    facts = describe_media(io.BytesIO(bytes(data)))
+    assert facts.mime_type == "image/png"
+    assert facts.sha256 == hashlib.sha256(bytes(data)).hexdigest()
+    assert facts.size == len(data)
+    assert facts.taken is None
+    assert facts.camera_make is None
+
+
+@pytest.mark.parametrize("offset", ["+99:99", "-15:00", "+14:01"])
+def test_an_impossible_exif_offset_leaves_the_time_unparsed(offset: str) -> None:
+    facts = describe_media(io.BytesIO(_jpeg(offset=offset)))
+    assert facts.taken is not None
+    assert facts.taken.status.value == "unparsed"
+    assert facts.taken.utc is None
+    assert facts.taken.original == f"2026:03:01 14:05:06 {offset}"
+    assert facts.camera_model == "Alder 5"
+
+
+def test_the_widest_exif_offset_is_still_exact() -> None:
+    facts = describe_media(io.BytesIO(_jpeg(offset="+14:00")))
+    assert facts.taken is not None
+    assert facts.taken.utc is not None
+    assert facts.taken.utc.isoformat() == "2026-03-01T00:05:06+00:00"
 
 
 def test_type_is_read_from_content_not_name() -> None:

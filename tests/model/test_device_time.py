@@ -111,6 +111,15 @@ def test_wall_clock_with_an_offset_is_exact() -> None:
     assert decoded.basis == "UTC+04:00"
 
 
+@pytest.mark.parametrize("offset", [timedelta(hours=99, minutes=99), timedelta(hours=-24)])
+def test_wall_clock_with_an_impossible_offset_is_unparsed(offset: timedelta) -> None:
+    decoded = from_wall_clock(datetime(2026, 3, 1, 14, 5, 6), "2026:03:01 14:05:06 +99:99", offset)
+    assert decoded.status is TimeStatus.UNPARSED
+    assert decoded.utc is None
+    assert decoded.earliest is None
+    assert decoded.original == "2026:03:01 14:05:06 +99:99"
+
+
 def test_columns_name_the_five_time_columns() -> None:
     decoded = from_unix_s(1_000_000_000)
     assert decoded is not None

@@ -36,6 +36,8 @@ _CHUNK: Final = 1 << 20
 EXIF_MAX_BYTES: Final = 64 * 1024**2
 _EXIF_TIME: Final = re.compile(r"^(\d{4}):(\d{2}):(\d{2}) (\d{2}):(\d{2}):(\d{2})$")
 _OFFSET: Final = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+#: the widest offset in use (UTC+14, Kiribati), as ``device_time.from_iso8601`` accepts
+_WIDEST_OFFSET: Final = timedelta(hours=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,9 @@ def _taken(text: str | None, offset_text: str | None) -> DeviceTime | None:
         sign = -1 if found.group(1) == "-" else 1
         offset = sign * timedelta(hours=int(found.group(2)), minutes=int(found.group(3)))
         original = f"{text} {offset_text}"
+        if abs(offset) > _WIDEST_OFFSET:
+            # "+99:99" matches the pattern but is no zone: keep it as written, never placed
+            return unparsed(original)
     return from_wall_clock(naive, original, offset)
 
 
@@ -146,7 +151,9 @@ def _with_exif(facts: MediaFacts, data: bytes) -> MediaFacts:
                 exif = image.getexif()
                 sub = exif.get_ifd(IFD.Exif)
                 gps = exif.get_ifd(IFD.GPSInfo)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        # a header claiming more pixels than Pillow's bomb limit is refused before any pixel is
+        # decoded: the file keeps its hashes and type, without EXIF
         return facts
     taken = _taken(
         _text(sub.get(Base.DateTimeOriginal) or exif.get(Base.DateTime)),

@@ -213,7 +213,13 @@ def from_iso8601(text: str | None) -> DeviceTime | None:
 
 
 def from_wall_clock(naive: datetime, original: str, offset: timedelta | None = None) -> DeviceTime:
-    """A wall-clock time: exact with its ``offset``, else the span of every zone (zone unknown)."""
+    """A wall-clock time: exact with its ``offset``, else the span of every zone (zone unknown).
+
+    An ``offset`` of a day or more is no zone at all (``timezone`` refuses it): the time is kept as
+    written, unparsed, rather than raising.
+    """
+    if offset is not None and abs(offset) >= timedelta(hours=24):
+        return unparsed(original)
     if not PLAUSIBLE_YEARS[0] <= naive.year <= PLAUSIBLE_YEARS[1]:
         basis = "unknown" if offset is None else offset_name(offset)
         return DeviceTime(None, None, None, TimeStatus.OUT_OF_RANGE, original, basis)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import stat
-import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -42,7 +41,12 @@ from typing import IO, Any, Final
 from sqlalchemy import select
 
 from threadline.errors import ConfigError, HostileInput, IntegrityError, NotFound
-from threadline.ingest.containers import ContainerLimits, open_container, safe_member_name
+from threadline.ingest.containers import (
+    ContainerLimits,
+    is_tar,
+    open_container,
+    safe_member_name,
+)
 from threadline.model.audit import AuditOperation
 from threadline.model.entity_keys import EVENT_TIMES
 from threadline.services.cases import find_case
@@ -1155,8 +1159,8 @@ def _open_member(ws: Workspace, row: _Preserved, name: str) -> Iterator[IO[bytes
         return
     is_container = zipfile.is_zipfile(root)
     if not is_container:
-        with contextlib.suppress(OSError, tarfile.TarError):
-            is_container = tarfile.is_tarfile(root)
+        # guarded against extended headers tarfile would take hours to parse
+        is_container = is_tar(root, row.reference)
     if not is_container:
         if member_name != row.original_name:
             raise NotFound(f"exhibit {row.reference} is one file, not {name!r}")

@@ -75,7 +75,13 @@ from typing import IO, Any, ClassVar, Final
 import filetype
 
 from threadline.errors import HostileInput, IngestError
-from threadline.ingest.containers import Container, Member, copy_tree_member, open_container
+from threadline.ingest.containers import (
+    Container,
+    Member,
+    copy_tree_member,
+    open_container,
+    open_tar,
+)
 from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
 from threadline.ingest.issue import Severity
@@ -509,7 +515,8 @@ def _folder_names(root: Path) -> Iterator[str]:
 
 def _tar_names(path: Path) -> Iterator[str | None]:
     """The member names of a TAR; ``None`` last when listing stopped at the sniffing budget."""
-    with tarfile.open(path) as archive:
+    # guarded: a crafted extended header would otherwise hold the sniff for hours
+    with open_tar(path) as archive:
         for count, info in enumerate(archive, start=1):
             if count > SNIFF_TAR_MEMBERS or info.offset > SNIFF_TAR_BYTES:
                 yield None

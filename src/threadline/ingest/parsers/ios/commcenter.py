@@ -52,6 +52,10 @@ _NUMBER_KEYS: Final = ("reportedphonenumber", "phonenumber", "simphonenumber", "
 _IMSI_KEYS: Final = ("imsi", "lastknownimsi", "subscriberimsi")
 _IMEI_KEYS: Final = ("imei",)
 _XML_STARTS: Final = (b"<?xml", b"<!DOCTYPE", b"<plist")
+#: how deep and how far the raw record's walk through nested dictionaries goes
+_FLAT_MAX_DEPTH: Final = 8
+_FLAT_MAX_VISITS: Final = 1000
+_TRUNCATED_KEY: Final = "_truncated"
 
 
 def is_plist(head: bytes) -> bool:
@@ -112,18 +116,55 @@ def _first(values: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
+def _item_text(value: Any) -> str:
+    # a nested container is named by its size: str() of a plist whose containers share
+    # references would walk every path through them (exponential)
+    if isinstance(value, dict):
+        return f"{{dictionary of {len(value)} keys}}"
+    if isinstance(value, list):
+        return f"[list of {len(value)} items]"
+    return str(value)
+
+
 def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Scalar values of a (nested) dictionary, keys joined with ``/``, for the raw record."""
+    """Scalar values of a (nested) dictionary, keys joined with ``/``, for the raw record.
+
+    A binary plist may make many dictionaries refer to the same one, so a naive walk can be
+    exponential in the nesting: the walk stops at :data:`_FLAT_MAX_DEPTH` levels and after
+    :data:`_FLAT_MAX_VISITS` values, and says so under the key ``_truncated`` (requirement 23:
+    the raw record is kept, but not at any price).
+    """
     flat: dict[str, Any] = {}
+    budget = [_FLAT_MAX_VISITS]
+    if _flat_into(flat, values, prefix, 1, budget):
+        flat[_TRUNCATED_KEY] = (
+            f"the raw record stops at {_FLAT_MAX_DEPTH} levels of nesting and "
+            f"{_FLAT_MAX_VISITS} values"
+        )
+    return flat
+
+
+def _flat_into(
+    flat: dict[str, Any], values: Mapping[str, Any], prefix: str, depth: int, budget: list[int]
+) -> bool:
+    """Add ``values`` to ``flat``; whether the walk was cut short."""
+    truncated = False
     for key, value in values.items():
+        if budget[0] <= 0:
+            return True
+        budget[0] -= 1
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(_flat(value, f"{name}/"))
+            if depth >= _FLAT_MAX_DEPTH:
+                flat[name] = _item_text(value)
+                truncated = truncated or bool(value)
+            elif _flat_into(flat, value, f"{name}/", depth + 1, budget):
+                return True
         elif isinstance(value, list):
-            flat[name] = "; ".join(str(v) for v in value)
+            flat[name] = "; ".join(_item_text(v) for v in value)
         else:
             flat[name] = value
-    return flat
+    return truncated
 
 
 def _top_level(plist: Mapping[str, Any]) -> dict[str, Any]:
