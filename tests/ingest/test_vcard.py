@@ -454,3 +454,15 @@ def test_fuzz_only_ingest_errors(
     except IngestError:
         return
     assert ctx.row_counts.get("contacts", 0) == len(sink.rows("contacts"))
+
+
+def test_a_charset_name_with_a_nul_is_an_unknown_charset(tmp_path: Path) -> None:
+    # found by fuzzing: codecs.lookup raises ValueError, not LookupError, for a name with a NUL
+    path = tmp_path / "nul.vcf"
+    path.write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN;CHARSET=utf\x008:Ana Pop\r\nTEL:07700900123\r\n"
+        b"END:VCARD\r\n"
+    )
+    ctx, sink = run_parser(VcardParser(), path, exhibit_id="e1", reference="JB/1")
+    assert [r["name"] for r in sink.rows("contacts")] == ["Ana Pop"]
+    assert "vcard.charset_unknown" in {i.code for i in ctx.all_issues()}

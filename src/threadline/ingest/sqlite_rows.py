@@ -28,7 +28,7 @@ from typing import Any
 from threadline.errors import ParseError
 from threadline.ingest.issue import Severity
 from threadline.ingest.rows import RowWriter
-from threadline.ingest.sqlite_copy import columns, tables
+from threadline.ingest.sqlite_copy import RUNAWAY_MESSAGE, columns, tables
 
 __all__ = ["HandsetTables", "Row", "as_int", "as_real", "as_text"]
 
@@ -76,6 +76,9 @@ def _quote(name: str) -> str:
 
 
 def _damaged(place: str, table: str, exc: sqlite3.Error | UnicodeDecodeError) -> ParseError:
+    if isinstance(exc, sqlite3.OperationalError) and str(exc) == "interrupted":
+        # stopped by the step budget of open_sqlite_copy, not damage
+        return ParseError(f"{RUNAWAY_MESSAGE} (reading {table})", path=place, locator=table)
     return ParseError(
         f"the {table} table cannot be read (the database is damaged?): {exc}",
         path=place,
@@ -155,7 +158,8 @@ class HandsetTables:
             raise _damaged(place, table, exc) from exc
 
     def has_table(self, con: sqlite3.Connection, place: str, table: str) -> bool:
-        """Whether the database has a table called ``table`` (any case).
+        """Whether the database has a table called ``table`` (any case); a view of that name
+        does not count (see :func:`~threadline.ingest.sqlite_copy.columns`).
 
         Raises:
             ParseError: the schema cannot be read (a damaged database).

@@ -479,7 +479,7 @@ class _Reader:
         if declared:
             try:
                 charset = codecs.lookup(declared).name
-            except LookupError:
+            except (LookupError, ValueError):  # ValueError: a NUL in the name
                 self._issue(
                     Severity.WARNING,
                     "vcard.charset_unknown",

@@ -45,6 +45,9 @@ __all__ = [
 MAX_LINE_BYTES: Final = 16 * 1024**2
 #: First bytes of an overlong line kept to say what it was.
 OVERLONG_HEAD: Final = 256
+#: Physical lines one content line may be folded over: a photo folded at 75 bytes a line reaches
+#: MAX_LINE_BYTES well within it; a flood of folds adding nothing does not grow without bound.
+MAX_PHYSICAL_LINES: Final = MAX_LINE_BYTES // 32
 _CHUNK: Final = 1 << 20
 _CARD_BOUNDS: Final = frozenset({b"BEGIN:VCARD", b"END:VCARD"})
 _UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -167,6 +170,10 @@ class ContentLine:
     def extend(self, line: bytes, version: str | None, max_bytes: int) -> None:
         """Append a continuation ``line`` (see the module docstring for the three rules)."""
         if self.dropped is not None:
+            return
+        if len(self.physical) >= MAX_PHYSICAL_LINES:
+            # lines of a lone space add nothing to the value but are each kept as read
+            self.drop(f"the line is folded over more than {MAX_PHYSICAL_LINES} physical lines")
             return
         self.physical.append(line)
         if self.quoted_printable and self.data.endswith(b"="):

@@ -94,6 +94,7 @@ class ReportReader:
         events = iterparse_safe(stream, name=self.name, events=("end",), tag=_EVENT_TAGS)
         kinds: dict[str, str] = {}  # tag -> local name, "" for a tag not acted on
         first = True
+        report = False
         for _event, element in events:
             tag = element.tag
             kind = kinds.get(tag)
@@ -102,8 +103,12 @@ class ReportReader:
             if first:
                 first = False
                 self._root(element)
+                # a fragment's root is a model, whose earlier fields are still to be read
+                report = local(element.getroottree().getroot().tag) == "project"
             if not kind:
                 continue
+            if report:
+                _drop_earlier_sections(element)
             if kind == "model":
                 parent = element.getparent()
                 if parent is None:
@@ -137,9 +142,10 @@ class ReportReader:
                 parent = element.getparent()
                 if parent is not None and local(parent.tag) == "project":
                     self._metadata(element)
-                    element.clear()
+                    _drop(element, parent)
             elif kind == "modelType":
-                element.clear()
+                # with it go the elements before it under decodedData, which no event drops
+                _drop(element, element.getparent())
 
     def _root(self, element: Any) -> None:
         root = element.getroottree().getroot()
@@ -259,6 +265,19 @@ def _is_top_chat(chat: Any) -> bool:
         return False
     holder = chat.getparent()
     return holder is None or local(holder.tag) == "modelType"
+
+
+def _drop_earlier_sections(element: Any) -> None:
+    """Free the report root's children before the one holding ``element``: each was read as its
+    own elements ended, and an element no event names (padding, an unknown section) is otherwise
+    held until the end of the report."""
+    top = element
+    parent = top.getparent()
+    while parent is not None and parent.getparent() is not None:
+        top, parent = parent, parent.getparent()
+    if parent is not None:
+        while top.getprevious() is not None:
+            del parent[0]
 
 
 def _drop(element: Any, parent: Any) -> None:

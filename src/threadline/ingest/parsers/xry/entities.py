@@ -50,6 +50,8 @@ BOM: Final = b"\xff\xfe"
 HEADER_LINES: Final = 5
 REPORT_TYPE_LINE: Final = 3
 _CHUNK: Final = 1 << 16
+#: The longest line read (characters): an XRY text export's lines are short "key: value" pairs.
+MAX_LINE_CHARS: Final = 16 * 2**20
 _TITLE: Final = re.compile(r"#\s*\d+\s*$")
 TEXT_KEYS: Final = frozenset({"text", "message"})
 
@@ -90,11 +92,13 @@ def decoded_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
 
     Raises:
         ParseError: the bytes are not valid UTF-16LE; the locator is the line where they fail.
+            Or a line is longer than :data:`MAX_LINE_CHARS`.
     """
     pending = stream.read(2)
     if pending == BOM:
         pending = b""
-    buffer = ""
+    buffer: list[str] = []  # the line not yet ended, in parts
+    held = 0  # its length
     number = 0
     while True:
         chunk = stream.read(_CHUNK)
@@ -104,7 +108,7 @@ def decoded_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
             text, used = codecs.utf_16_le_decode(data, "strict", final)
         except UnicodeDecodeError as exc:
             good, _ = codecs.utf_16_le_decode(data[: exc.start], "strict", False)
-            line = number + buffer.count("\n") + good.count("\n") + 1
+            line = number + good.count("\n") + 1
             raise ParseError(
                 f"the file is not valid UTF-16LE text ({exc.reason}); XRY writes its text "
                 "exports in UTF-16LE, so the file may be damaged or re-saved in another encoding",
@@ -112,14 +116,28 @@ def decoded_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
                 locator=f"line={line}",
             ) from exc
         pending = data[used:]
-        buffer += text
-        *complete, buffer = buffer.split("\n")
+        # only the new text is split, and the unfinished line is kept in parts, so that one long
+        # line costs its length, not its length squared
+        *complete, rest = text.split("\n")
         for line_text in complete:
             number += 1
-            yield number, line_text.rstrip("\r")
+            buffer.append(line_text)
+            yield number, "".join(buffer).rstrip("\r")
+            buffer.clear()
+            held = 0
+        if rest:
+            buffer.append(rest)
+            held += len(rest)
+        if held > MAX_LINE_CHARS:
+            raise ParseError(
+                f"line {number + 1} is longer than {MAX_LINE_CHARS} characters: not an XRY "
+                "text export, or a damaged one",
+                path=name,
+                locator=f"line={number + 1}",
+            )
         if final:
             if buffer:
-                yield number + 1, buffer.rstrip("\r")
+                yield number + 1, "".join(buffer).rstrip("\r")
             return
 
 
