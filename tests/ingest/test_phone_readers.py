@@ -23,7 +23,7 @@ from threadline.ingest.rows import RowWriter, jid_number
 from threadline.ingest.safe_xml import iterparse_safe, local_name
 from threadline.ingest.sqlite_copy import open_sqlite_copy, schema_text, tables
 from threadline.model.device_time import from_iso8601, unparsed
-from threadline.model.ids import row_id
+from threadline.model.ids import row_id, row_ids_for
 
 # -- safe XML ---------------------------------------------------------------------------------
 
@@ -349,3 +349,9 @@ def test_schema_is_read_without_touching_the_file(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
     assert schema_text(garbage) is None
+
+
+@pytest.mark.parametrize("locator", ["", "a", "report.xml#line=12;model=x", "Łódź.db#sms/_id=9"])
+def test_row_ids_for_one_exhibit_equal_row_id(locator: str) -> None:
+    # row_id builds its key through make_id; row_ids_for makes the exhibit's part once
+    assert row_ids_for("e1")(locator) == row_id("e1", locator)

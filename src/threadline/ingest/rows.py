@@ -28,7 +28,6 @@ import base64
 import json
 import re
 from collections.abc import Mapping
-from hashlib import sha256
 from itertools import repeat
 from json.encoder import encode_basestring
 from typing import Any, Final
@@ -41,7 +40,7 @@ from threadline.ingest.issue import Severity
 from threadline.model.device_time import DeviceTime
 from threadline.model.evidence_schema import SOURCE_ROWS, Table
 from threadline.model.evidence_schema import table as canonical_table
-from threadline.model.ids import ID_HEX_LENGTH, key_material
+from threadline.model.ids import row_ids_for
 from threadline.model.imei import normalise_imei
 from threadline.model.phone import PhoneKind, normalise_phone
 from threadline.model.time_basis import TimeStatus
@@ -193,7 +192,7 @@ class RowWriter:
         self.region = region
         self._buffers: dict[str, _Buffer | _RawBuffer] = {}
         self._raw_seen: set[str] = set()
-        self._id_prefix = key_material("row", ctx.exhibit.exhibit_id)
+        self._row_id = row_ids_for(ctx.exhibit.exhibit_id)
         self.rows_done = 0
         #: (table, locator) of every row added while not ``None`` (see :meth:`track`)
         self.tracked: set[tuple[str, str]] | None = None
@@ -239,10 +238,7 @@ class RowWriter:
                 raise KeyError(f"provenance columns are filled by the writer, not given: {table}")
             unknown = sorted(set(values) - buffer.names)
             raise KeyError(f"no column(s) {unknown} in table {table}")
-        # row_id(exhibit_id, locator), with the exhibit's part of the key material made once
-        identifier = sha256(f"{self._id_prefix}{len(locator)}:{locator}".encode()).hexdigest()[
-            :ID_HEX_LENGTH
-        ]
+        identifier = self._row_id(locator)
         if self.tracked is not None:
             self.tracked.add((table, locator))
         buffer.add(identifier, locator, values)
