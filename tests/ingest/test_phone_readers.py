@@ -355,3 +355,13 @@ def test_schema_is_read_without_touching_the_file(tmp_path: Path) -> None:
 def test_row_ids_for_one_exhibit_equal_row_id(locator: str) -> None:
     # row_id builds its key through make_id; row_ids_for makes the exhibit's part once
     assert row_ids_for("e1")(locator) == row_id("e1", locator)
+
+
+def test_a_doctype_is_refused_even_when_no_element_is_asked_for(tmp_path: Path) -> None:
+    # with a tag filter matching nothing, no element ever reaches the first-element check: the
+    # file's prolog is checked before parsing
+    path = tmp_path / "report.xml"
+    path.write_bytes(EXTERNAL_ENTITY)
+    with pytest.raises(HostileInput) as caught:
+        list(iterparse_safe(path, name="report.xml", tag="{*}nothing"))
+    assert caught.value.locator == "line=1"

@@ -3,10 +3,9 @@
 Two guards sit between the UFDR member (or file) and the XML reader:
 
 * the document's prolog (what precedes the root element, read from the first 64 KiB) is checked
-  for ``<!DOCTYPE`` before any byte reaches the XML parser. A report never has one, and entity
-  attacks come with it; libxml2 stops an exponential expansion ("billion laughs") with a syntax
-  error of its own before :func:`~threadline.ingest.safe_xml.iterparse_safe` sees the document
-  type, so without this check such a file would be reported as malformed rather than hostile;
+  for ``<!DOCTYPE`` by :func:`~threadline.ingest.safe_xml.refuse_doctype` before any byte reaches
+  the XML parser (a stream, unlike a file, cannot be checked by
+  :func:`~threadline.ingest.safe_xml.iterparse_safe` itself before parsing);
 * a member that cannot be inflated as declared (damaged data, a CRC or size mismatch, an unknown
   compression method) raises :class:`~threadline.errors.ParseError` naming the UFDR and the
   member, wherever in the report it happens.
@@ -14,28 +13,18 @@ Two guards sit between the UFDR member (or file) and the XML reader:
 
 from __future__ import annotations
 
-import re
 import zipfile
 import zlib
 from typing import IO, Final
 
-from threadline.errors import HostileInput, ParseError
+from threadline.errors import ParseError
+from threadline.ingest.safe_xml import PROLOG_BYTES, refuse_doctype
 
 __all__ = ["HEAD_BYTES", "ReportStream"]
 
 #: How much of the report is read to find its prolog.
-HEAD_BYTES: Final = 64 * 1024
-_ELEMENT_START: Final = re.compile(rb"<[A-Za-z_:]")
-_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+HEAD_BYTES: Final = PROLOG_BYTES
 _UNREADABLE: Final = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
-
-
-def _prolog(head: bytes) -> bytes:
-    """The bytes before the root element's start tag (UTF-16 read as UTF-8 for the search)."""
-    if head.startswith(_BOMS):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    found = _ELEMENT_START.search(head)
-    return head if found is None else head[: found.start()]
 
 
 class ReportStream:
@@ -52,13 +41,7 @@ class ReportStream:
         self._name = name
         self._container = container
         self._head = self._read(HEAD_BYTES)
-        if b"<!DOCTYPE" in _prolog(self._head):
-            raise HostileInput(
-                "the XML declares a document type (DOCTYPE); extraction reports never need one "
-                "and it is how entity attacks arrive, so the file is refused",
-                path=name,
-                locator="line=1",
-            )
+        refuse_doctype(self._head, name=name)
 
     def _read(self, size: int) -> bytes:
         try:
