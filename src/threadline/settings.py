@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     )
     """Compression-ratio limit for members of ZIP exhibits."""
 
+    ingest_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Processes that may read one large extraction report together (default 2, "
+        "at most the machine's cores): each reads its share of the records, so a report ingests "
+        "faster on more cores, each process holding its own memory (about 0.5 GB).",
+    )
+    """Processes a parser may use for one large exhibit (see threadline.ingest.shares)."""
+
     import_folder: Path | None = Field(
         default=None,
         description="Folder on the server whose files web users may register as exhibits "

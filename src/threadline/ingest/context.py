@@ -34,6 +34,24 @@ class BatchSink(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class IssueState:
+    """The issues one process raised, in the form another process merges them
+    (:meth:`ParseContext.absorb`).
+
+    Attributes:
+        issues: the issues kept, in the order raised.
+        positions: each kept issue's ``position`` when raised.
+        totals: occurrences per issue code, kept or not.
+        meta: each code's severity and message (for the summary of occurrences not kept).
+    """
+
+    issues: list[IngestIssue]
+    positions: list[int]
+    totals: dict[str, int]
+    meta: dict[str, tuple[Severity, str]]
+
+
+@dataclass(frozen=True, slots=True)
 class ExhibitFacts:
     """What the case store knows about the exhibit that a parser may need.
 
@@ -78,6 +96,14 @@ class ParseContext:
         sink: where canonical batches go.
         on_progress: called with (rows done, total rows if known) as the parser goes.
         limits: what a container exhibit (ZIP, UFDR, TAR) may expand to (the force's settings).
+        workers: how many processes a parser may use to read this exhibit (the force's
+            ``THREADLINE_INGEST_WORKERS``); parsers that cannot share their work ignore it (see
+            :mod:`threadline.ingest.shares`).
+        position: the place, in reading order, of the record being read (a unit number set by
+            a parser that shares its work): it orders the issues of several processes as one
+            reading in a single process would have raised them.
+        quiet_before_units: drop issues raised before the first unit (``position`` 0): set in
+            a helper process, whose reading of the exhibit's preamble repeats the first one's.
     """
 
     exhibit: ExhibitFacts
@@ -86,6 +112,9 @@ class ParseContext:
     sink: BatchSink
     on_progress: Callable[[int, int | None], None] | None = None
     limits: ContainerLimits = field(default_factory=ContainerLimits)
+    workers: int = 1
+    position: int = 0
+    quiet_before_units: bool = False
     row_counts: dict[str, int] = field(default_factory=dict)
     issues: list[IngestIssue] = field(default_factory=list)
     _issue_totals: dict[str, int] = field(default_factory=dict)
@@ -93,6 +122,7 @@ class ParseContext:
     _occurrences_kept: dict[str, int] = field(default_factory=dict)
     _issue_meta: dict[str, tuple[Severity, str]] = field(default_factory=dict)
     detected: dict[str, str] = field(default_factory=dict)
+    _positions: list[int] = field(default_factory=list)
     # issues may be reported from the reader's prefetch thread as well as the parser's own
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -124,6 +154,8 @@ class ParseContext:
         count: int = 1,
     ) -> None:
         """Record an issue; past :data:`ISSUES_KEPT_PER_CODE` of a code only the total grows."""
+        if self.quiet_before_units and self.position == 0:
+            return
         with self._lock:
             self._record(severity, code, message, locator, value, count)
 
@@ -139,18 +171,75 @@ class ParseContext:
         kept = self._issues_kept.get(code, 0)
         if kept < ISSUES_KEPT_PER_CODE:
             self.issues.append(IngestIssue(severity, code, message, locator, value, count))
+            self._positions.append(self.position)
             self._issues_kept[code] = kept + 1
             self._occurrences_kept[code] = self._occurrences_kept.get(code, 0) + count
         self._count(severity, code, message, count)
 
     def tally(self, severity: Severity, code: str, message: str, count: int) -> None:
         """Count occurrences of an issue (without keeping them individually)."""
+        if self.quiet_before_units and self.position == 0:
+            return
         with self._lock:
             self._count(severity, code, message, count)
 
     def _count(self, severity: Severity, code: str, message: str, count: int) -> None:
         self._issue_totals[code] = self._issue_totals.get(code, 0) + count
         self._issue_meta.setdefault(code, (severity, message))
+
+    def issue_state(self) -> IssueState:
+        """The issues raised so far, as a helper process hands them back (see :meth:`absorb`)."""
+        with self._lock:
+            return IssueState(
+                list(self.issues),
+                list(self._positions),
+                dict(self._issue_totals),
+                dict(self._issue_meta),
+            )
+
+    def absorb(self, other: IssueState) -> None:
+        """Merge the issues another process raised reading its share of the same exhibit.
+
+        Kept issues are ordered by ``position`` (each process raises its own in reading
+        order), so the merged list is the one a single process would have kept: the first
+        :data:`ISSUES_KEPT_PER_CODE` of each code in reading order, the rest counted. An issue
+        without a locator raised by both (a value each process checks once, such as a number
+        read from a cache) is kept once, where it was first raised.
+        """
+        with self._lock:
+            ours = zip(self._positions, self.issues, strict=True)
+            theirs = zip(other.positions, other.issues, strict=True)
+            merged = sorted(
+                [
+                    *((p, 0, n, i) for n, (p, i) in enumerate(ours)),
+                    *((p, 1, n, i) for n, (p, i) in enumerate(theirs)),
+                ],
+                key=lambda entry: (entry[0], entry[1], entry[2]),
+            )
+            totals = dict(self._issue_totals)
+            for code, total in other.totals.items():
+                totals[code] = totals.get(code, 0) + total
+            for code, meta in other.meta.items():
+                self._issue_meta.setdefault(code, meta)
+            first_source: dict[tuple[str, str, str, str | None], int] = {}
+            self.issues, self._positions = [], []
+            self._issues_kept, self._occurrences_kept = {}, {}
+            for position, source, _n, issue in merged:
+                if issue.locator is None:
+                    key = (issue.severity.value, issue.code, issue.message, issue.value)
+                    seen = first_source.setdefault(key, source)
+                    if seen != source:
+                        totals[issue.code] -= issue.count
+                        continue
+                kept = self._issues_kept.get(issue.code, 0)
+                if kept < ISSUES_KEPT_PER_CODE:
+                    self.issues.append(issue)
+                    self._positions.append(position)
+                    self._issues_kept[issue.code] = kept + 1
+                    self._occurrences_kept[issue.code] = (
+                        self._occurrences_kept.get(issue.code, 0) + issue.count
+                    )
+            self._issue_totals = totals
 
     def all_issues(self) -> list[IngestIssue]:
         """The issues kept, plus one summary per code with occurrences beyond those kept."""

@@ -337,7 +337,7 @@ def read_case_evidence(session: Session, case_reference: str) -> CaseEvidence:
         .join(IngestRunRow, IngestRunRow.id == EvidenceFileRow.run_id)
         .join(ExhibitRow, ExhibitRow.id == IngestRunRow.exhibit_id)
         .where(ExhibitRow.case_id == case.id, IngestRunRow.status == "complete")
-        .order_by(ExhibitRow.reference, EvidenceFileRow.table_name)
+        .order_by(ExhibitRow.reference, EvidenceFileRow.table_name, EvidenceFileRow.path)
     ).all()
     files: dict[str, list[tuple[str, str, int]]] = {}
     for name, exhibit, path, count in rows:

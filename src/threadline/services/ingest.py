@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import queue
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -216,6 +217,7 @@ def _ingest_locked(
             max_member_bytes=ws.settings.container_max_bytes,
             max_ratio=ws.settings.container_max_ratio,
         ),
+        workers=min(ws.settings.ingest_workers, os.cpu_count() or 1),
         # written to the run row as it goes, so the web page can follow it from another process
         on_progress=ProgressRecorder(ws, run_id, _expected_rows(chosen, path), on_progress),
     )
@@ -483,15 +485,15 @@ def ingest_many(
     # spawn, not fork: DuckDB and SQLAlchemy hold threads and connections a fork would copy.
     # Workers pull exhibits from a shared queue, so a large return does not hold up the rest.
     context = multiprocessing.get_context("spawn")
+    # the batch already keeps the cores busy: one process per exhibit, not several
+    settings = ws.settings.model_copy(update={"ingest_workers": 1})
     with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
         todo = manager.Queue()
         done = manager.Queue()
         for ref in exhibit_references:
             todo.put(ref)
         workers = [
-            pool.submit(
-                _worker_loop, ws.settings, case_reference, parser, options, force, todo, done
-            )
+            pool.submit(_worker_loop, settings, case_reference, parser, options, force, todo, done)
             for _ in range(min(jobs, len(exhibit_references)))
         ]
         while len(outcomes) < len(exhibit_references):

@@ -36,7 +36,7 @@ def evidence_files(session: Session, case: CaseRow) -> dict[str, list[str]]:
         .join(IngestRunRow, IngestRunRow.id == EvidenceFileRow.run_id)
         .join(ExhibitRow, ExhibitRow.id == IngestRunRow.exhibit_id)
         .where(ExhibitRow.case_id == case.id, IngestRunRow.status == "complete")
-        .order_by(ExhibitRow.reference, EvidenceFileRow.table_name)
+        .order_by(ExhibitRow.reference, EvidenceFileRow.table_name, EvidenceFileRow.path)
     ).all()
     out: dict[str, list[str]] = {}
     for table, path in rows:

@@ -141,7 +141,7 @@ def _files_by_exhibit(session: Session, case: CaseRow) -> dict[str, Files]:
         .join(IngestRunRow, IngestRunRow.id == EvidenceFileRow.run_id)
         .join(ExhibitRow, ExhibitRow.id == IngestRunRow.exhibit_id)
         .where(ExhibitRow.case_id == case.id, IngestRunRow.status == "complete")
-        .order_by(ExhibitRow.reference, EvidenceFileRow.table_name)
+        .order_by(ExhibitRow.reference, EvidenceFileRow.table_name, EvidenceFileRow.path)
     ).all()
     out: dict[str, Files] = {}
     for exhibit_id, table, path in rows:

@@ -3,6 +3,8 @@
 Layout under the evidence root::
 
     <case_id>/<exhibit_id>/<run_id>/<table>.parquet       a completed ingest run
+    <case_id>/<exhibit_id>/<run_id>/<table>.partN.parquet  the share another process wrote of
+                                                          a large exhibit (ingest.shares)
     <case_id>/<exhibit_id>/<run_id>.partial/...           a run being written (never read)
 
 Writing is atomic per exhibit (design.md "Storage"): a run writes into ``<run_id>.partial``, closes
@@ -100,6 +102,12 @@ def sha256_file(path: Path, chunk: int = 4 * 1024 * 1024) -> str:
     return digest.hexdigest()
 
 
+def _file_name(table: str, part: int) -> str:
+    """A run's file of ``table``: ``calls.parquet``, or ``calls.part1.parquet`` for a share
+    written by a helper process."""
+    return f"{table}.parquet" if part == 0 else f"{table}.part{part}.parquet"
+
+
 @dataclass(frozen=True, slots=True)
 class WrittenFile:
     """One Parquet file a run wrote: its table, path relative to the evidence root, hash, rows."""
@@ -116,12 +124,15 @@ class EvidenceWriter:
 
     root: Path
     relative_dir: Path
+    #: which share of the run this writer writes (0: the run's own; see ingest.shares)
+    part: int = 0
     _writers: dict[str, pq.ParquetWriter] = field(default_factory=dict)
     _rows: dict[str, int] = field(default_factory=dict)
     # Parquet encoding runs on one background thread (it releases the GIL), so the parser
     # normalises the next chunk meanwhile; one thread keeps every file's rows in order.
     _pool: ThreadPoolExecutor | None = None
     _pending: list[Future[None]] = field(default_factory=list)
+    _shares: dict[int, dict[str, int]] = field(default_factory=dict)
 
     @property
     def partial_dir(self) -> Path:
@@ -149,7 +160,7 @@ class EvidenceWriter:
         if writer is None:
             self.partial_dir.mkdir(parents=True, exist_ok=True)
             writer = pq.ParquetWriter(
-                self.partial_dir / f"{table}.parquet",
+                self.partial_dir / _file_name(table, self.part),
                 rows.schema,
                 compression="zstd",
                 compression_level=1,
@@ -179,8 +190,11 @@ class EvidenceWriter:
         self._writers.clear()
         self.partial_dir.mkdir(parents=True, exist_ok=True)
         written = []
-        for table, rows in sorted(self._rows.items()):
-            path = self.partial_dir / f"{table}.parquet"
+        parts = {self.part: self._rows, **self._shares}
+        for table, part, rows in sorted(
+            (table, part, rows) for part, files in parts.items() for table, rows in files.items()
+        ):
+            path = self.partial_dir / _file_name(table, part)
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
             rel = (self.relative_dir / path.name).as_posix()
@@ -195,6 +209,23 @@ class EvidenceWriter:
         finally:
             os.close(descriptor)
         return written
+
+    def share(self, index: int) -> EvidenceWriter:
+        """A writer for share ``index`` of this run, to be used in another process: its files
+        go into the same folder, named ``<table>.part<index>.parquet``."""
+        return EvidenceWriter(self.root, self.relative_dir, part=index)
+
+    def close_share(self) -> dict[str, int]:
+        """Finish a share's files (without committing the run); returns rows per table."""
+        self._drain()
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        return dict(self._rows)
+
+    def adopt(self, index: int, rows: dict[str, int]) -> None:
+        """Count share ``index``'s finished files in this run's commit."""
+        self._shares[index] = dict(rows)
 
     def abort(self) -> None:
         """Discard everything written so far."""
