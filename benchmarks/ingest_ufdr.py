@@ -11,9 +11,12 @@ Then two measurements run, each in a fresh subprocess so its peak memory (ru_max
   memory-flat idiom): the cost of only parsing the XML;
 * **threadline** -- the full ingest service on the UFDR (registered first, untimed): the
   Cellebrite parser, canonical rows with E.164 numbers, UTC times, raw records in
-  ``source_rows``, media hashing, and the atomic Parquet write of the evidence store.
+  ``source_rows``, media hashing, and the atomic Parquet write of the evidence store. With the
+  default settings the report is read by two processes (``THREADLINE_INGEST_WORKERS``, see
+  ``threadline.ingest.shares``): the CPU time and peak memory printed count both.
 
-It prints MB/s and peak RSS for both and the ratio. Figures, not a timed test::
+It prints MB/s and peak RSS for both and the ratio (by wall time, which is what the user waits;
+the goal). Figures, not a timed test::
 
     .venv/bin/python benchmarks/ingest_ufdr.py --size-mb 200
     .venv/bin/python benchmarks/ingest_ufdr.py            # 2048 MB
@@ -451,10 +454,20 @@ def phase_threadline(ufdr: Path, work: Path) -> dict[str, float]:
         ws, "OP-BENCH", "BM/1", ufdr, producer="benchmark", description="benchmark"
     )
     started, cpu = time.perf_counter(), time.process_time()
+    helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = ingest.ingest_exhibit(ws, "OP-BENCH", "BM/1", parser="cellebrite")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     ws.close()
-    figures: dict[str, float] = {"seconds": seconds, "cpu_seconds": cpu}
+    helper_cpu = (after.ru_utime + after.ru_stime) - (helpers.ru_utime + helpers.ru_stime)
+    figures: dict[str, float] = {
+        "seconds": seconds,
+        "cpu_seconds": cpu + helper_cpu,
+        "helper_cpu_seconds": helper_cpu,
+        # the largest helper's peak (the reading's helper processes are this one's children)
+        "helper_peak_rss_mb": after.ru_maxrss / 1024 if helper_cpu else 0.0,
+        "workers": float(ws.settings.ingest_workers),
+    }
     figures.update({k: float(v) for k, v in result.row_counts.items()})
     return figures
 
@@ -527,14 +540,24 @@ def main() -> None:
                 f"{fig['cpu_seconds']:>8.1f} {mb / fig['cpu_seconds']:>9.1f} "
                 f"{fig['peak_rss_mb']:>12.0f}"
             )
-        skip = ("seconds", "cpu_seconds", "peak_rss_mb")
+        skip = ("seconds", "cpu_seconds", "peak_rss_mb", "helper_cpu_seconds")
+        skip += ("helper_peak_rss_mb", "workers")
         rows = {k: int(v) for k, v in ours.items() if k not in skip}
         print(f"rows: {rows}")
-        # CPU time is the fairer figure on a shared machine: wall time counts other load
+        helpers = int(ours["workers"]) - 1 if ours["helper_cpu_seconds"] else 0
+        # every process of the reading counts: the helpers' peaks are added to the first's
+        # (an upper bound: each reaches its peak at its own moment)
+        memory = ours["peak_rss_mb"] + helpers * ours["helper_peak_rss_mb"]
+        print(
+            f"threadline read the report in {helpers + 1} process(es) "
+            f"(THREADLINE_INGEST_WORKERS); CPU s above is all of them "
+            f"({ours['helper_cpu_seconds']:.1f} s in helpers); peak RSS {ours['peak_rss_mb']:.0f} "
+            f"MB first process + {helpers} x {ours['helper_peak_rss_mb']:.0f} MB helper(s)"
+        )
         print(
             f"threadline speed / bare speed: {bare['seconds'] / ours['seconds']:.2f} by wall "
-            f"time, {bare['cpu_seconds'] / ours['cpu_seconds']:.2f} by CPU time (goal >= 0.5); "
-            f"peak RSS {ours['peak_rss_mb']:.0f} MB (goal < 1024)",
+            f"time (goal >= 0.5), {bare['cpu_seconds'] / ours['cpu_seconds']:.2f} by CPU time "
+            f"of all processes; peak RSS of all processes {memory:.0f} MB (goal < 1024)",
             flush=True,
         )
     finally:

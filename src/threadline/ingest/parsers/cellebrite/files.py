@@ -31,7 +31,7 @@ from threadline.ingest.media import describe_media, media_columns
 from threadline.ingest.parsers.cellebrite.elements import deleted_state, local
 from threadline.ingest.rows import RowWriter
 
-__all__ = ["FileWriter", "TaggedFile", "read_tagged_file"]
+__all__ = ["FileWriter", "TaggedFile", "file_link", "raise_files_absent", "read_tagged_file"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,28 @@ class TaggedFile:
 
 def read_tagged_file(element: Any) -> TaggedFile:
     """Read a ``<file>`` element (its File metadata section included)."""
+    local_path, reported = _file_items(element)
+    size_text = (element.get("size") or "").strip()
+    return TaggedFile(
+        element.get("id") or "",
+        element.sourceline or 0,
+        element.get("path"),
+        int(size_text) if size_text.isdigit() and int(size_text) < 2**63 else None,
+        deleted_state(element.get("deleted")),
+        local_path,
+        reported,
+        etree.tostring(element, encoding="unicode", with_tail=False),
+    )
+
+
+def file_link(element: Any) -> tuple[str, str | None]:
+    """A ``<file>``'s id and Local Path only: what another process's messages need of a file
+    whose row this process does not write (their attachments name it)."""
+    return element.get("id") or "", _file_items(element)[0]
+
+
+def _file_items(element: Any) -> tuple[str | None, dict[str, str]]:
+    """The Local Path (``/``-separated) and reported hashes of a ``<file>``'s File section."""
     local_path = None
     reported: dict[str, str] = {}
     for section in element:
@@ -73,17 +95,7 @@ def read_tagged_file(element: Any) -> TaggedFile:
                 local_path = text.replace("\\", "/")
             elif name in ("MD5", "SHA256") and text:
                 reported[name.lower()] = text.lower()
-    size_text = (element.get("size") or "").strip()
-    return TaggedFile(
-        element.get("id") or "",
-        element.sourceline or 0,
-        element.get("path"),
-        int(size_text) if size_text.isdigit() and int(size_text) < 2**63 else None,
-        deleted_state(element.get("deleted")),
-        local_path,
-        reported,
-        etree.tostring(element, encoding="unicode", with_tail=False),
-    )
+    return local_path, reported
 
 
 @dataclass
@@ -184,14 +196,15 @@ class FileWriter:
         columns.update(self.writer.time("taken", facts.taken, locator))
         return columns
 
-    def finish(self) -> None:
-        """Say once that a bare report's files are absent."""
-        if self.absent:
-            self.ctx.issue(
-                Severity.WARNING,
-                "cellebrite.files_absent",
-                f"the report lists {self.absent} file(s) but is a bare report.xml without them: "
-                "their rows keep path, size and deleted state but have no hashes, type or EXIF; "
-                "ingest the UFDR to hash them",
-                count=self.absent,
-            )
+
+def raise_files_absent(ctx: ParseContext, absent: int) -> None:
+    """Say once that a bare report's ``absent`` files are not with it."""
+    if absent:
+        ctx.issue(
+            Severity.WARNING,
+            "cellebrite.files_absent",
+            f"the report lists {absent} file(s) but is a bare report.xml without them: "
+            "their rows keep path, size and deleted state but have no hashes, type or EXIF; "
+            "ingest the UFDR to hash them",
+            count=absent,
+        )

@@ -22,13 +22,28 @@ import zipfile
 from pathlib import Path
 from typing import ClassVar, Final
 
-from threadline.errors import NotThisFormat, ParseError
+from threadline.errors import IngestError, NotThisFormat, ParseError
 from threadline.ingest.containers import Container, Member, open_container
 from threadline.ingest.context import ParseContext
 from threadline.ingest.contract import Confidence, ParserInfo, SourceProbe
-from threadline.ingest.parsers.cellebrite.report import ReportReader
+from threadline.ingest.parsers.cellebrite.report import ReportOutcome, ReportReader, finish_report
+from threadline.ingest.shares import Share, read_in_shares
 
-__all__ = ["NAMESPACE", "REPORT_NAMES", "CellebriteParser"]
+__all__ = [
+    "NAMESPACE",
+    "REPORT_NAMES",
+    "SHARE_CHUNK",
+    "SHARE_MIN_BYTES",
+    "CellebriteParser",
+    "read_report",
+]
+
+#: Reports this large or larger are read in several processes when the force allows it
+#: (``THREADLINE_INGEST_WORKERS``): below it, starting a process costs more than it saves.
+SHARE_MIN_BYTES: Final = 64 * 1024 * 1024
+
+#: Units (tagged files, top-level records) dealt to a process at a time.
+SHARE_CHUNK: Final = 64
 
 #: The namespace of a UFED report.
 NAMESPACE: Final = "http://pa.cellebrite.com/report/2.0"
@@ -113,42 +128,77 @@ class CellebriteParser:
     def parse(self, path: Path, ctx: ParseContext) -> None:
         """Read the UFDR, folder or report.xml at ``path`` into canonical rows.
 
+        A report of :data:`SHARE_MIN_BYTES` or more is read in ``ctx.workers`` processes, each
+        writing its share of the records (:mod:`threadline.ingest.shares`); the rows and issues
+        are those of a reading in one process.
+
         Raises:
             NotThisFormat: the file is neither a ZIP, a folder nor XML.
             HostileInput: traversal, ZIP bomb or DTD (entities) in the report.
             ParseError: no report in the UFDR, or the XML is malformed or truncated (line and
                 column given).
         """
-        if path.is_dir() or zipfile.is_zipfile(path):
-            self._parse_container(path, ctx)
-            return
-        with path.open("rb") as handle:
-            head = handle.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not head.startswith((b"<", b"\xff\xfe<\x00", b"\xfe\xff\x00<")):
-            raise NotThisFormat("neither a UFDR (ZIP) nor a report.xml", path=path.name)
-        ctx.detected["cellebrite.container"] = "report.xml"
-        with path.open("rb") as stream:
-            ReportReader(ctx, path.name).read(stream)
+        if not (path.is_dir() or zipfile.is_zipfile(path)):
+            with path.open("rb") as handle:
+                head = handle.read(1024).lstrip(b"\xef\xbb\xbf \t\r\n")
+            if not head.startswith((b"<", b"\xff\xfe<\x00", b"\xfe\xff\x00<")):
+                raise NotThisFormat("neither a UFDR (ZIP) nor a report.xml", path=path.name)
+        workers = ctx.workers if _report_bytes(path, ctx) >= SHARE_MIN_BYTES else 1
+        outcomes = read_in_shares(read_report, path, ctx, workers=workers, chunk=SHARE_CHUNK)
+        outcome = outcomes[0]
+        for other in outcomes[1:]:
+            outcome.merge(other)
+        finish_report(ctx, outcome)
 
-    def _parse_container(self, path: Path, ctx: ParseContext) -> None:
-        container: Container = open_container(path, path.name, ctx.limits)
+
+def read_report(path: Path, ctx: ParseContext, share: Share) -> ReportOutcome:
+    """Read one share of the report at ``path`` (a UFDR, a folder or a bare report.xml): the
+    work of one process (:func:`~threadline.ingest.shares.read_in_shares`)."""
+    if path.is_dir() or zipfile.is_zipfile(path):
+        return _read_container(path, ctx, share)
+    ctx.detected["cellebrite.container"] = "report.xml"
+    with path.open("rb") as stream:
+        return ReportReader(ctx, path.name, share=share).read(stream)
+
+
+def _read_container(path: Path, ctx: ParseContext, share: Share) -> ReportOutcome:
+    container: Container = open_container(path, path.name, ctx.limits)
+    try:
+        member = _report_member(container.members())
+        if member is None:
+            raise ParseError(
+                "the UFDR has no report.xml (nor Report.xml, UFEDReport.xml) at its root",
+                path=path.name,
+            )
+        ctx.detected["cellebrite.container"] = "folder" if path.is_dir() else "ufdr"
         try:
-            member = _report_member(container.members())
-            if member is None:
-                raise ParseError(
-                    "the UFDR has no report.xml (nor Report.xml, UFEDReport.xml) at its root",
-                    path=path.name,
-                )
-            ctx.detected["cellebrite.container"] = "folder" if path.is_dir() else "ufdr"
+            stream = container.open(member)
+        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+            raise ParseError(
+                f"the report member cannot be opened ({exc})",
+                path=path.name,
+                locator=f"member={member.name!r}",
+            ) from exc
+        with stream:
+            return ReportReader(ctx, member.name, container, share).read(stream)
+    finally:
+        container.close()
+
+
+def _report_bytes(path: Path, ctx: ParseContext) -> int:
+    """The report's (uncompressed) size, to decide whether sharing it pays; 0 when it cannot be
+    told here (the reading itself then says what is wrong)."""
+    try:
+        if path.is_dir():
+            report = next((path / n for n in REPORT_NAMES if (path / n).is_file()), None)
+            return report.stat().st_size if report is not None else 0
+        if zipfile.is_zipfile(path):
+            container = open_container(path, path.name, ctx.limits)
             try:
-                stream = container.open(member)
-            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
-                raise ParseError(
-                    f"the report member cannot be opened ({exc})",
-                    path=path.name,
-                    locator=f"member={member.name!r}",
-                ) from exc
-            with stream:
-                ReportReader(ctx, member.name, container).read(stream)
-        finally:
-            container.close()
+                member = _report_member(container.members())
+            finally:
+                container.close()
+            return member.size if member is not None else 0
+        return path.stat().st_size
+    except (IngestError, OSError, zipfile.BadZipFile, ValueError):
+        return 0

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring
+from types import MappingProxyType
 from typing import Any, Final
 
 from lxml import etree
@@ -47,7 +48,17 @@ from threadline.ingest.rows import RowWriter, jid_number
 from threadline.model.device_time import DeviceTime, from_iso8601, offset_name
 from threadline.model.time_basis import PLAUSIBLE_YEARS, TimeStatus
 
-__all__ = ["ChatContext", "RecordMapper", "attachment_path", "report_time", "timespan_seconds"]
+__all__ = [
+    "ChatContext",
+    "RecordMapper",
+    "SummaryTallies",
+    "Tally",
+    "attachment_path",
+    "merge_tallies",
+    "raise_summaries",
+    "report_time",
+    "timespan_seconds",
+]
 
 _TIMESPAN: Final = re.compile(r"^\s*(?:(\d+)[.:])?(\d+):(\d{2}):(\d{2})(?:[.,]\d+)?\s*$")
 _INT64_MAX: Final = 2**63 - 1
@@ -208,9 +219,86 @@ class ChatContext:
 
 
 @dataclass
-class _Tally:
+class Tally:
+    """Occurrences of a summary issue: how many, and the first one's locator and position
+    (:attr:`~threadline.ingest.context.ParseContext.position`: with the work shared between
+    processes, the first in reading order is the one with the lowest)."""
+
     count: int = 0
     locator: str | None = None
+    position: int = 0
+
+    def merge(self, other: Tally) -> None:
+        """Add another process's occurrences of the same issue."""
+        if other.count and (not self.count or other.position < self.position):
+            self.locator, self.position = other.locator, other.position
+        self.count += other.count
+
+
+def merge_tallies(into: dict[Any, Tally], other: dict[Any, Tally]) -> None:
+    """Add another process's tallies, key by key."""
+    for key, tally in other.items():
+        mine = into.get(key)
+        if mine is None:
+            into[key] = Tally(tally.count, tally.locator, tally.position)
+        else:
+            mine.merge(tally)
+
+
+@dataclass
+class SummaryTallies:
+    """The summary issues a reading counts, raised once for the whole report
+    (:func:`raise_summaries`).
+
+    Attributes:
+        unknown_fields: (model type, field name) not read into a column.
+        counts: issue code -> occurrences (duplicates, Base64 kept, unreadable values...).
+    """
+
+    unknown_fields: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    counts: dict[str, Tally] = field(default_factory=dict)
+
+    def merge(self, other: SummaryTallies) -> None:
+        """Add another process's tallies."""
+        merge_tallies(self.unknown_fields, other.unknown_fields)
+        merge_tallies(self.counts, other.counts)
+
+
+_SUMMARIES: Final = MappingProxyType(
+    {
+        "cellebrite.duplicate_message": "a message appears twice (in its chat and as a "
+        "stand-alone message); it is written once",
+        "cellebrite.base64_kept": "a Base64 value does not decode to printable text; it is "
+        "kept as written",
+        "cellebrite.chat_without_messages": "a chat holds no messages; it is kept only in the "
+        "report (no canonical row)",
+        "cellebrite.duration_unread": "a call duration is not a time span (hh:mm:ss); the "
+        "duration is left empty",
+        "cellebrite.position_unread": "a location has no readable latitude and longitude",
+    }
+)
+
+
+def raise_summaries(ctx: ParseContext, tallies: SummaryTallies) -> None:
+    """Raise the summary issues counted during the parse."""
+    for (model_type, name), tally in sorted(tallies.unknown_fields.items()):
+        ctx.issue(
+            Severity.INFO,
+            "cellebrite.unknown_field",
+            f"{model_type} field {name!r} is not read into a canonical column; it is kept in "
+            f"the raw record ({tally.count} record(s))",
+            locator=tally.locator,
+            value=f"{model_type}.{name}",
+            count=tally.count,
+        )
+    for code, tally in sorted(tallies.counts.items()):
+        ctx.issue(
+            Severity.WARNING if code.endswith("_unread") else Severity.INFO,
+            code,
+            f"{_SUMMARIES.get(code, code)} ({tally.count} occurrence(s), first shown)",
+            locator=tally.locator,
+            count=tally.count,
+        )
 
 
 @dataclass
@@ -230,8 +318,7 @@ class RecordMapper:
     files: dict[str, str] = field(default_factory=dict)
     _numbers: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _seen_messages: set[int | str] = field(default_factory=set)
-    _unknown_fields: dict[tuple[str, str], _Tally] = field(default_factory=dict)
-    _tallies: dict[str, _Tally] = field(default_factory=dict)
+    tallies: SummaryTallies = field(default_factory=SummaryTallies)
 
     # -- shared helpers -----------------------------------------------------------------------
 
@@ -260,9 +347,10 @@ class RecordMapper:
 
     def count(self, code: str, locator: str) -> None:
         """Count one occurrence of a summary issue (raised once, with its total, at the end)."""
-        tally = self._tallies.get(code)
+        counts = self.tallies.counts
+        tally = counts.get(code)
         if tally is None:
-            tally = self._tallies[code] = _Tally(locator=locator)
+            tally = counts[code] = Tally(locator=locator, position=self.ctx.position)
         tally.count += 1
 
     def check_fields(self, view: ModelView, locator: str) -> None:
@@ -272,9 +360,12 @@ class RecordMapper:
         if known is not None:
             for name in view.names:
                 if name not in known:
-                    tally = self._unknown_fields.get((view.type, name))
+                    unknown = self.tallies.unknown_fields
+                    tally = unknown.get((view.type, name))
                     if tally is None:
-                        tally = self._unknown_fields[(view.type, name)] = _Tally(locator=locator)
+                        tally = unknown[(view.type, name)] = Tally(
+                            locator=locator, position=self.ctx.position
+                        )
                     tally.count += 1
         if view.undecoded:
             self.count("cellebrite.base64_kept", locator)
@@ -310,37 +401,12 @@ class RecordMapper:
             return True
         return any(app in lowered for app in PHONE_APPS)
 
-    def finish(self) -> None:
-        """Raise the summary issues counted during the parse."""
-        for (model_type, name), tally in sorted(self._unknown_fields.items()):
-            self.ctx.issue(
-                Severity.INFO,
-                "cellebrite.unknown_field",
-                f"{model_type} field {name!r} is not read into a canonical column; it is kept in "
-                f"the raw record ({tally.count} record(s))",
-                locator=tally.locator,
-                value=f"{model_type}.{name}",
-                count=tally.count,
-            )
-        messages = {
-            "cellebrite.duplicate_message": "a message appears twice (in its chat and as a "
-            "stand-alone message); it is written once",
-            "cellebrite.base64_kept": "a Base64 value does not decode to printable text; it is "
-            "kept as written",
-            "cellebrite.chat_without_messages": "a chat holds no messages; it is kept only in the "
-            "report (no canonical row)",
-            "cellebrite.duration_unread": "a call duration is not a time span (hh:mm:ss); the "
-            "duration is left empty",
-            "cellebrite.position_unread": "a location has no readable latitude and longitude",
-        }
-        for code, tally in sorted(self._tallies.items()):
-            self.ctx.issue(
-                Severity.WARNING if code.endswith("_unread") else Severity.INFO,
-                code,
-                f"{messages.get(code, code)} ({tally.count} occurrence(s), first shown)",
-                locator=tally.locator,
-                count=tally.count,
-            )
+    def note_message(self, model_id: str | None) -> None:
+        """Remember a message another process writes, so that its duplicate is known here
+        (messages are written once, at their first appearance in the report)."""
+        key = _message_key(model_id or "")
+        if key is not None:
+            self._seen_messages.add(key)
 
     # -- calls --------------------------------------------------------------------------------
 

@@ -33,19 +33,91 @@ from threadline.ingest.context import ParseContext
 from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cellebrite.device import DeviceFacts, write_devices
 from threadline.ingest.parsers.cellebrite.elements import local, read_model
-from threadline.ingest.parsers.cellebrite.files import FileWriter, read_tagged_file
-from threadline.ingest.parsers.cellebrite.records import ChatContext, RecordMapper
+from threadline.ingest.parsers.cellebrite.files import (
+    FileWriter,
+    file_link,
+    raise_files_absent,
+    read_tagged_file,
+)
+from threadline.ingest.parsers.cellebrite.records import (
+    ChatContext,
+    RecordMapper,
+    SummaryTallies,
+    Tally,
+    merge_tallies,
+    raise_summaries,
+)
 from threadline.ingest.parsers.cellebrite.stream import ReportStream
 from threadline.ingest.rows import RowWriter
 from threadline.ingest.safe_xml import iterparse_safe
+from threadline.ingest.shares import WHOLE, Share
 
-__all__ = ["ReportReader"]
+__all__ = ["ReportOutcome", "ReportReader", "finish_report"]
+
+#: The position of what is written after the last record (devices, summaries).
+_AFTER_RECORDS: Final = 2**62
+
+_MESSAGE_TYPES: Final = frozenset({"InstantMessage", "SMS", "MMS"})
 
 
 @dataclass
-class _Unread:
-    count: int = 0
-    locator: str | None = None
+class ReportOutcome:
+    """What reading a report (or one process's share of it) found that is said once for the
+    whole report, by :func:`finish_report`.
+
+    Attributes:
+        summaries: the record mapper's summary tallies.
+        unread_models: model type -> records not read into a canonical table.
+        files_absent: tagged files of a bare report (no copies to hash).
+        models: top-level models in the whole report (every process counts them all).
+        unread_device_items: Device Info names with no devices column (process 0 only).
+        report_version: the project's ``reportVersion``.
+        extractions: how many extractions the report describes.
+    """
+
+    summaries: SummaryTallies = field(default_factory=SummaryTallies)
+    unread_models: dict[str, Tally] = field(default_factory=dict)
+    files_absent: int = 0
+    models: int = 0
+    unread_device_items: list[str] = field(default_factory=list)
+    report_version: str | None = None
+    extractions: int = 0
+
+    def merge(self, other: ReportOutcome) -> None:
+        """Add another process's share (its facts of the whole report are this one's)."""
+        self.summaries.merge(other.summaries)
+        merge_tallies(self.unread_models, other.unread_models)
+        self.files_absent += other.files_absent
+
+
+def finish_report(ctx: ParseContext, outcome: ReportOutcome) -> None:
+    """Raise the report's summary issues and record what was detected."""
+    ctx.position = _AFTER_RECORDS
+    raise_summaries(ctx, outcome.summaries)
+    raise_files_absent(ctx, outcome.files_absent)
+    for kind, tally in sorted(outcome.unread_models.items()):
+        ctx.issue(
+            Severity.INFO,
+            "cellebrite.model_not_read",
+            f"{tally.count} {kind or 'untyped'} record(s) are not read into a canonical "
+            "table; each is kept as read in source_rows (this parser reads calls, messages, "
+            "chats, contacts, accounts, locations and files)",
+            locator=tally.locator,
+            value=kind,
+            count=tally.count,
+        )
+    if outcome.unread_device_items:
+        ctx.issue(
+            Severity.INFO,
+            "cellebrite.device_info_not_read",
+            "Device Info items with no devices column (kept in the raw record)",
+            value=", ".join(sorted(set(outcome.unread_device_items))),
+            count=len(outcome.unread_device_items),
+        )
+    if outcome.report_version:
+        ctx.detected["cellebrite.report_version"] = outcome.report_version
+    ctx.detected["cellebrite.extractions"] = str(outcome.extractions)
+    ctx.detected["cellebrite.models"] = str(outcome.models)
 
 
 @dataclass
@@ -57,19 +129,25 @@ class ReportReader:
         name: the report's path inside the exhibit (``report.xml``), the locator prefix.
         container: the UFDR the report came from, whose files are hashed; ``None`` for a bare
             report.
+        share: the records this process writes (:mod:`threadline.ingest.shares`): units are
+            the report's tagged files and top-level models (a chat with its messages), counted
+            from 1 in reading order; the others are read only for what crosses records (a
+            file's path for attachments, a message's id for duplicates).
     """
 
     ctx: ParseContext
     name: str
     container: Container | None = None
+    share: Share = WHOLE
     facts: DeviceFacts = field(default_factory=DeviceFacts)
-    models: int = 0
-    _unread_models: dict[str, _Unread] = field(default_factory=dict)
+    outcome: ReportOutcome = field(default_factory=ReportOutcome)
+    _units: int = 0
     _chat: tuple[Any, ChatContext] | None = None
     _chat_messages: int = 0
 
-    def read(self, raw: IO[bytes]) -> None:
-        """Read the whole report from ``raw`` and write its rows.
+    def read(self, raw: IO[bytes]) -> ReportOutcome:
+        """Read the whole report from ``raw``, write this share's rows, and return what is
+        to be said once for the report (:func:`finish_report`).
 
         Raises:
             HostileInput: the XML declares a DTD.
@@ -83,10 +161,15 @@ class ReportReader:
             mapper = RecordMapper(self.ctx, writer, self.name)
             files = FileWriter(self.ctx, writer, self.name, self.container)
             self._loop(stream, mapper, files)
-            mapper.finish()
-            files.finish()
-            unread = write_devices(writer, self.name, self.facts)
-        self._finish(unread)
+            self.ctx.position = _AFTER_RECORDS
+            outcome = self.outcome
+            outcome.summaries = mapper.tallies
+            outcome.files_absent = files.absent
+            outcome.report_version = self.facts.project.get("reportVersion")
+            outcome.extractions = len(self.facts.extractions)
+            if self.share.index == 0:
+                outcome.unread_device_items = write_devices(writer, self.name, self.facts)
+        return outcome
 
     def _loop(self, stream: IO[bytes], mapper: RecordMapper, files: FileWriter) -> None:
         # only the elements acted on produce events: the fields and values of a model (nine
@@ -131,10 +214,7 @@ class ReportReader:
             elif kind == "file":
                 parent = element.getparent()
                 if parent is not None and local(parent.tag) == "taggedFiles":
-                    tagged = read_tagged_file(element)
-                    if tagged.local_path and tagged.id:
-                        mapper.files[tagged.id] = tagged.local_path
-                    files.write(tagged)
+                    self._file(element, mapper, files)
                     _drop(element, parent)
             elif kind == "extractionInfo":
                 self.facts.extractions.append({str(k): str(v) for k, v in element.attrib.items()})
@@ -162,26 +242,55 @@ class ReportReader:
                 if value:
                     self.facts.items.append((item.get("name") or "", value, item.sourceline or 0))
 
+    def _unit(self) -> bool:
+        """Count a unit that ends here; whether it is this process's to write."""
+        self._units += 1
+        if self.share.owns(self._units):
+            self.ctx.position = self._units
+            return True
+        return False
+
+    def _file(self, element: Any, mapper: RecordMapper, files: FileWriter) -> None:
+        if not self._unit():
+            file_id, local_path = file_link(element)
+            if local_path and file_id:
+                mapper.files[file_id] = local_path
+            return
+        tagged = read_tagged_file(element)
+        if tagged.local_path and tagged.id:
+            mapper.files[tagged.id] = tagged.local_path
+        files.write(tagged)
+
     def _chat_message(self, chat: Any, element: Any, mapper: RecordMapper) -> None:
+        # the chat's unit ends with the chat: its messages belong to the next unit number
+        if not self.share.owns(self._units + 1):
+            if element.get("type") in _MESSAGE_TYPES:
+                mapper.note_message(element.get("id"))
+            return
+        self.ctx.position = self._units + 1
         if self._chat is None or self._chat[0] is not chat:
             self._chat = (chat, ChatContext.of(chat))
             self._chat_messages = 0
         self._chat_messages += 1
         view = read_model(element)
-        if view.type in ("InstantMessage", "SMS", "MMS"):
+        if view.type in _MESSAGE_TYPES:
             mapper.message(view, self._chat[1])
         else:
             self._unread(view.type, mapper.locator(view))
             mapper.keep(view, self._chat[1])
 
     def _top_model(self, element: Any, mapper: RecordMapper) -> None:
-        self.models += 1
+        self.outcome.models += 1
         kind = element.get("type") or ""
+        if not self._unit():
+            if kind in _MESSAGE_TYPES:
+                mapper.note_message(element.get("id"))
+            return
         if kind == "Chat":
             self._end_chat(element, mapper)
             return
         view = read_model(element)
-        if kind in ("InstantMessage", "SMS", "MMS"):
+        if kind in _MESSAGE_TYPES:
             mapper.message(view)
         elif kind == "Call":
             mapper.call(view)
@@ -212,36 +321,11 @@ class ReportReader:
         self._chat_messages = 0
 
     def _unread(self, kind: str, locator: str) -> None:
-        tally = self._unread_models.get(kind)
+        unread = self.outcome.unread_models
+        tally = unread.get(kind)
         if tally is None:
-            tally = self._unread_models[kind] = _Unread(locator=locator)
+            tally = unread[kind] = Tally(locator=locator, position=self.ctx.position)
         tally.count += 1
-
-    def _finish(self, unread_device_items: list[str]) -> None:
-        for kind, tally in sorted(self._unread_models.items()):
-            self.ctx.issue(
-                Severity.INFO,
-                "cellebrite.model_not_read",
-                f"{tally.count} {kind or 'untyped'} record(s) are not read into a canonical "
-                "table; each is kept as read in source_rows (this parser reads calls, messages, "
-                "chats, contacts, accounts, locations and files)",
-                locator=tally.locator,
-                value=kind,
-                count=tally.count,
-            )
-        if unread_device_items:
-            self.ctx.issue(
-                Severity.INFO,
-                "cellebrite.device_info_not_read",
-                "Device Info items with no devices column (kept in the raw record)",
-                value=", ".join(sorted(set(unread_device_items))),
-                count=len(unread_device_items),
-            )
-        version = self.facts.project.get("reportVersion")
-        if version:
-            self.ctx.detected["cellebrite.report_version"] = version
-        self.ctx.detected["cellebrite.extractions"] = str(len(self.facts.extractions))
-        self.ctx.detected["cellebrite.models"] = str(self.models)
 
 
 #: Rows per batch: a report's raw records run to kilobytes each, so batches are kept smaller
