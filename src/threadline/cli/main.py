@@ -39,6 +39,7 @@ from threadline.ingest.context import IngestOptions
 from threadline.model.access import Membership
 from threadline.model.time_basis import uk_instant
 from threadline.services import access as access_service
+from threadline.services import analyse as analyse_service
 from threadline.services import audit as audit_service
 from threadline.services import cases as case_service
 from threadline.services import demo as demo_service
@@ -551,6 +552,73 @@ def sql(
         as_json,
         render,
     )
+
+
+@app.command("analyse")
+def analyse(
+    name: Annotated[
+        str | None, typer.Argument(help="Analysis name, e.g. common_contacts (or --list).")
+    ] = None,
+    case: CaseOpt = "",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="name=value (lists comma-separated); repeatable."),
+    ] = None,
+    list_analyses: Annotated[
+        bool, typer.Option("--list", help="List the analyses and their parameters.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run again even if done.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Findings to print.")] = 20,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run an analysis on the case and keep its findings (logged as a combination)."""
+    if list_analyses or name is None:
+        infos = analyse_service.available_analyses()
+        emit(
+            [
+                {
+                    "name": i.name,
+                    "version": i.version,
+                    "title": i.title,
+                    "summary": i.summary,
+                    "parameters": sorted(i.parameters.model_fields),
+                }
+                for i in infos
+            ],
+            as_json,
+            lambda: _table(
+                "Analyses",
+                ["Name", "Version", "What it finds", "Parameters"],
+                [
+                    [i.name, i.version, i.summary, ", ".join(sorted(i.parameters.model_fields))]
+                    for i in infos
+                ],
+            ),
+        )
+        return
+    if not case:
+        raise ConfigError("--case is required")
+    info = next(
+        (i for i in analyse_service.available_analyses() if i.name == name.replace("-", "_")),
+        None,
+    )
+    parameters = analyse_service.parameters_from_pairs(info, param or []) if info else {}
+    with workspace(home) as ws:
+        outcome = analyse_service.run_analysis(ws, case, name, parameters, force=force)
+
+    def render() -> None:
+        done = " (already done: the same evidence and parameters)" if outcome.already_done else ""
+        say(
+            out, f"{outcome.method}: {len(outcome.findings)} finding(s){done}; run {outcome.run_id}"
+        )
+        for finding in outcome.findings[:limit]:
+            score = "" if finding.score is None else f"[{finding.score:g}] "
+            say(out, ("• ", "bold"), score, finding.explanation)
+        if len(outcome.findings) > limit:
+            say(out, f"… {len(outcome.findings) - limit} more (--limit, or --json for all)")
+
+    emit(outcome.to_dict(), as_json, render)
 
 
 # ---------------------------------------------------------------------------------------------

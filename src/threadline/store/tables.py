@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -250,3 +251,58 @@ class WebSessionRow(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class AnalysisRunRow(Base):
+    """One run of one analysis (``name@version``) with given parameters over a case's evidence.
+
+    ``question`` keys the analysis name and canonical parameters (not the version): a newer
+    run of the same question supersedes the older, whose findings stay as history.
+    ``evidence_key`` is the hash of the evidence files read, so a run over unchanged evidence
+    is not repeated.
+    """
+
+    __tablename__ = "analysis_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    method: Mapped[str] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    question: Mapped[str] = mapped_column(String(32), index=True)
+    evidence_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # running, complete, failed, superseded
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    started_by: Mapped[str] = mapped_column(Text)
+    findings: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class FindingRow(Base):
+    """A finding of an analysis run (threadline.model.finding.Finding), with its rows."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("analysis_runs.id"), index=True)
+    finding_id: Mapped[str] = mapped_column(String(32), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(64))
+    subjects: Mapped[list[str]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    explanation: Mapped[str] = mapped_column(Text)
+    derived_from: Mapped[list[str]] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    basis: Mapped[str] = mapped_column(String(16))
+    first_utc: Mapped[datetime | None]
+    last_utc: Mapped[datetime | None]
+
+
+class FindingSubjectRow(Base):
+    """One subject of a finding, so that an entity's findings are found by its identifier."""
+
+    __tablename__ = "finding_subjects"
+
+    finding: Mapped[int] = mapped_column(ForeignKey("findings.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(128), index=True)

@@ -1,0 +1,79 @@
+"""The analysis plugin contract (design.md "Extension points").
+
+An analysis is a class with a validated :class:`AnalysisInfo` and a :meth:`Analysis.run` that
+reads the evidence and returns findings. Its parameters are a pydantic model, so the CLI, the web
+application and the JSON API validate them alike and a run is keyed on their canonical form
+(:func:`threadline.model.finding.canonical_parameters`). An analysis never writes anything: the
+analyse service stores its findings with ``method@version`` and the parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from threadline.analysis.evidence import Evidence
+from threadline.model.finding import Finding
+
+__all__ = ["Analysis", "AnalysisInfo", "Parameters"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+class Parameters(BaseModel):
+    """Base of every analysis's parameters: immutable, unknown names refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisInfo:
+    """What an analysis is, declared once as data.
+
+    Attributes:
+        name: lower-case snake case (``common_contacts``); the key in the registry and the
+            CLI's ``threadline analyse <name>``.
+        version: semantic version; bump whenever the findings for the same evidence and
+            parameters change, because findings record it (requirement 17).
+        title: a short human name.
+        summary: one paragraph for the analyst: what it finds and how far that goes.
+        tables: the canonical tables it reads.
+        parameters: its parameters' model.
+        requirements: the domain.md §8 requirements it serves.
+        interactive: quick enough to run on request from a page (under a second at scale).
+    """
+
+    name: str
+    version: str
+    title: str
+    summary: str
+    tables: tuple[str, ...]
+    parameters: type[Parameters]
+    requirements: tuple[int, ...] = ()
+    interactive: bool = False
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"analysis name {self.name!r} must be lower-case snake case")
+        if not _VERSION.match(self.version):
+            raise ValueError(f"analysis {self.name} version {self.version!r} is not X.Y.Z")
+
+    @property
+    def ref(self) -> str:
+        """``name@version``, the form every finding records."""
+        return f"{self.name}@{self.version}"
+
+
+class Analysis(Protocol):
+    """An analysis plugin."""
+
+    info: ClassVar[AnalysisInfo]
+
+    def run(self, evidence: Evidence, parameters: Any) -> list[Finding]:
+        """Read the evidence and return the findings (``parameters`` is an instance of
+        ``info.parameters``)."""
+        ...
