@@ -127,3 +127,11 @@ def test_no_targets_is_an_error_naming_what_to_do() -> None:
 def test_a_target_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(ValueError, match="not a telephone number"):
         CommonContactsParameters(targets=["bob"])
+
+
+def test_instants_without_an_offset_are_utc_and_others_are_converted() -> None:
+    assert CommonContactsParameters(since="2024-06-01T00:00:00").since == utc("2024-06-01 00:00:00")  # type: ignore[arg-type]
+    summer = CommonContactsParameters(since="2024-06-01T01:00:00+01:00")  # type: ignore[arg-type]
+    assert summer.since == utc("2024-06-01 00:00:00")
+    assert summer.since is not None
+    assert summer.since.utcoffset() is not None

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from threadline.analysis.evidence import Evidence
 from threadline.model.finding import Finding
@@ -25,9 +26,17 @@ _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 class Parameters(BaseModel):
-    """Base of every analysis's parameters: immutable, unknown names refused."""
+    """Base of every analysis's parameters: immutable, unknown names refused, and an instant
+    given without an offset read as UTC (the evidence's own basis), never as local time."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _instants_in_utc(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
 
 
 @dataclass(frozen=True, slots=True)
