@@ -8,6 +8,9 @@ Expected orders and counts are worked out by hand in each test.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -78,19 +81,45 @@ def test_merged_issues_keep_the_first_of_each_code_in_reading_order(
     assert "(6 in all)" in summary.message
 
 
-def test_an_issue_without_a_place_raised_by_both_processes_is_kept_once() -> None:
+def _once(ctx: ParseContext, position: int, value: str) -> None:
+    ctx.position = position
+    ctx.issue(Severity.WARNING, "phone.invalid", "m", value=value, once=("phone", value))
+
+
+def test_an_issue_raised_once_is_raised_once_in_a_reading() -> None:
+    ctx = _ctx()
+    _once(ctx, 1, "+999")
+    _once(ctx, 2, "+999")
+    _raise(ctx, 3, "phone.invalid", "r#3", "+999")  # no key: an occurrence of its own
+    assert [(i.value, i.locator) for i in ctx.all_issues()] == [("+999", None), ("+999", "r#3")]
+
+
+def test_an_issue_raised_once_by_both_processes_is_kept_where_first_raised() -> None:
     main, helper = _ctx(), _ctx()
-    _raise(main, 5, "phone.invalid", None, "+999")
-    _raise(helper, 2, "phone.invalid", None, "+999")
-    _raise(helper, 3, "phone.invalid", None, "+888")
-    _raise(main, 6, "phone.invalid", "r#6", "+999")  # has a place: its own occurrence
+    _once(main, 5, "+999")
+    _once(helper, 2, "+999")  # the first in reading order
+    _once(helper, 3, "+888")
+    _once(main, 7, "+777")
     main.absorb(helper.issue_state())
-    assert [(i.value, i.locator) for i in main.all_issues()] == [
-        ("+999", None),
-        ("+888", None),
-        ("+999", "r#6"),
-    ]
+    assert [i.value for i in main.all_issues()] == ["+999", "+888", "+777"]
     assert main.issue_state().totals == {"phone.invalid": 3}
+
+
+def test_a_duplicate_beyond_the_kept_issues_is_not_counted_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(context_module, "ISSUES_KEPT_PER_CODE", 1)
+    main, helper = _ctx(), _ctx()
+    _once(main, 5, "k1")  # kept here
+    _once(main, 6, "k2")  # counted only
+    _once(helper, 2, "k2")  # kept there, and the first k2 in reading order
+    _once(helper, 3, "k3")  # counted only
+    main.absorb(helper.issue_state())
+    # one process: k2 (2) kept; k3 (3) and k1 (5) counted; k2 again (6) never raised
+    issues = main.all_issues()
+    assert [i.value for i in issues[:1]] == ["k2"]
+    assert issues[1].count == 2
+    assert "(3 in all)" in issues[1].message
 
 
 def test_a_helper_is_quiet_about_the_preamble_every_process_reads() -> None:
@@ -153,8 +182,95 @@ def test_a_helper_failure_fails_the_reading(
     if isinstance(caught.value, ParseError):
         assert caught.value.path == "report.xml"
         assert caught.value.locator == "line=40"
+        # the helper's own traceback comes with it
+        assert "in the reading process" in str(caught.value.__cause__)
+        assert "_fail_in_helper" in str(caught.value.__cause__)
     writer.abort()
     assert not writer.partial_dir.exists()
+
+
+class _TwoPartError(Exception):
+    """An error that pickles but cannot be rebuilt from its arguments alone."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} and {second}")
+
+
+def test_an_error_that_cannot_be_rebuilt_arrives_as_its_text(tmp_path: Path) -> None:
+    ctx = _ctx(EvidenceWriter(tmp_path, Path("case/exhibit/run")), workers=2)
+    with pytest.raises(IngestError, match="reading process 1 failed: _TwoPartError: one and two"):
+        read_in_shares(_fail_oddly, tmp_path / "x", ctx)
+
+
+def _fail_oddly(path: Path, ctx: ParseContext, share: Share) -> int:
+    if share.index == 1:
+        raise _TwoPartError("one", "two")
+    return 0
+
+
+def test_a_helper_failure_stops_the_first_process_early(tmp_path: Path) -> None:
+    """Process 0's share would take a minute; the helper fails at once. Process 0 stops at its
+    next check rather than reading its whole share (its 'finished' mark is never written)."""
+    ctx = _ctx(EvidenceWriter(tmp_path, Path("case/exhibit/run")), workers=2)
+    with pytest.raises(ParseError, match="unit 4 is damaged"):
+        read_in_shares(_slow_first_fast_failure, tmp_path / "slow", ctx)
+    assert not (tmp_path / "finished").exists()
+
+
+def _slow_first_fast_failure(path: Path, ctx: ParseContext, share: Share) -> int:
+    if share.index == 1:
+        raise ParseError("unit 4 is damaged", path="report.xml", locator="line=40")
+    for _ in range(1200):
+        time.sleep(0.05)
+        ctx.check_abandoned()
+    (path.parent / "finished").write_text("read the whole share")
+    return 0
+
+
+def read_until_killed(folder: str) -> None:
+    """Run by a separate Python process in the test below: a shared reading that never ends."""
+    root = Path(folder)
+    ctx = _ctx(EvidenceWriter(root, Path("case/exhibit/run")), workers=2)
+    read_in_shares(_sleep_forever, root / "x", ctx)
+
+
+def _sleep_forever(path: Path, ctx: ParseContext, share: Share) -> int:
+    if share.index == 1:
+        (path.parent / "helper.pid").write_text(str(os.getpid()))
+    time.sleep(600)
+    return 0
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left
+
+
+def test_helpers_end_when_the_first_process_is_killed(tmp_path: Path) -> None:
+    here = Path(__file__).resolve().parent
+    script = (
+        f"import sys; sys.path[:0] = [{str(here)!r}]\n"
+        f"from test_shares import read_until_killed\nread_until_killed({str(tmp_path)!r})\n"
+    )
+    first = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        for _ in range(600):
+            if (tmp_path / "helper.pid").exists() or first.poll() is not None:
+                break
+            time.sleep(0.1)
+        helper = int((tmp_path / "helper.pid").read_text())
+        assert _running(helper)
+    finally:
+        first.kill()
+        first.wait()
+    for _ in range(200):
+        if not _running(helper):
+            break
+        time.sleep(0.1)
+    assert not _running(helper), "the helper outlived the process that started it"
 
 
 def _fail_in_helper(path: Path, ctx: ParseContext, share: Share) -> int:

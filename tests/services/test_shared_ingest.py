@@ -51,7 +51,7 @@ def test_a_shared_reading_is_one_run_of_several_files(
 ) -> None:
     monkeypatch.setattr(cellebrite, "SHARE_MIN_BYTES", 0)
     monkeypatch.setattr(cellebrite, "SHARE_CHUNK", 1)
-    monkeypatch.setattr(ingest.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ingest.os, "sched_getaffinity", lambda _pid: {0, 1})
     assert workspace.settings.ingest_workers == 2
     cases.create_case(workspace, "OP-SHARE", "Shared reading")
     exhibits.add_exhibit(

@@ -8,7 +8,7 @@ makes the whole exhibit visible atomically or not at all.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,12 +43,16 @@ class IssueState:
         positions: each kept issue's ``position`` when raised.
         totals: occurrences per issue code, kept or not.
         meta: each code's severity and message (for the summary of occurrences not kept).
+        once: each ``once`` key raised, with the position, code and count of its issue.
+        once_keys: each kept issue's ``once`` key (``None`` for an issue without one).
     """
 
     issues: list[IngestIssue]
     positions: list[int]
     totals: dict[str, int]
     meta: dict[str, tuple[Severity, str]]
+    once: dict[Hashable, tuple[int, str, int]]
+    once_keys: list[Hashable | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,9 @@ class ParseContext:
     _issue_meta: dict[str, tuple[Severity, str]] = field(default_factory=dict)
     detected: dict[str, str] = field(default_factory=dict)
     _positions: list[int] = field(default_factory=list)
+    _once: dict[Hashable, tuple[int, str, int]] = field(default_factory=dict)
+    _once_keys: list[Hashable | None] = field(default_factory=list)
+    _abandoned: BaseException | None = None
     # issues may be reported from the reader's prefetch thread as well as the parser's own
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -152,12 +159,22 @@ class ParseContext:
         locator: str | None = None,
         value: str | None = None,
         count: int = 1,
+        once: Hashable | None = None,
     ) -> None:
-        """Record an issue; past :data:`ISSUES_KEPT_PER_CODE` of a code only the total grows."""
+        """Record an issue; past :data:`ISSUES_KEPT_PER_CODE` of a code only the total grows.
+
+        ``once`` is a key for an issue raised once per reading whatever recurs (an invalid
+        number, said once however often it is read): a second issue with the same key is
+        dropped here, and when processes share a reading, in :meth:`absorb`.
+        """
         if self.quiet_before_units and self.position == 0:
             return
         with self._lock:
-            self._record(severity, code, message, locator, value, count)
+            if once is not None:
+                if once in self._once:
+                    return
+                self._once[once] = (self.position, code, count)
+            self._record(severity, code, message, locator, value, count, once)
 
     def _record(
         self,
@@ -167,11 +184,13 @@ class ParseContext:
         locator: str | None,
         value: str | None,
         count: int,
+        once: Hashable | None = None,
     ) -> None:
         kept = self._issues_kept.get(code, 0)
         if kept < ISSUES_KEPT_PER_CODE:
             self.issues.append(IngestIssue(severity, code, message, locator, value, count))
             self._positions.append(self.position)
+            self._once_keys.append(once)
             self._issues_kept[code] = kept + 1
             self._occurrences_kept[code] = self._occurrences_kept.get(code, 0) + count
         self._count(severity, code, message, count)
@@ -195,6 +214,8 @@ class ParseContext:
                 list(self._positions),
                 dict(self._issue_totals),
                 dict(self._issue_meta),
+                dict(self._once),
+                list(self._once_keys),
             )
 
     def absorb(self, other: IssueState) -> None:
@@ -203,43 +224,62 @@ class ParseContext:
         Kept issues are ordered by ``position`` (each process raises its own in reading
         order), so the merged list is the one a single process would have kept: the first
         :data:`ISSUES_KEPT_PER_CODE` of each code in reading order, the rest counted. An issue
-        without a locator raised by both (a value each process checks once, such as a number
-        read from a cache) is kept once, where it was first raised.
+        with a ``once`` key raised by both processes is kept where it was first raised, and
+        counted once, kept or not.
         """
         with self._lock:
-            ours = zip(self._positions, self.issues, strict=True)
-            theirs = zip(other.positions, other.issues, strict=True)
-            merged = sorted(
-                [
-                    *((p, 0, n, i) for n, (p, i) in enumerate(ours)),
-                    *((p, 1, n, i) for n, (p, i) in enumerate(theirs)),
-                ],
-                key=lambda entry: (entry[0], entry[1], entry[2]),
-            )
             totals = dict(self._issue_totals)
             for code, total in other.totals.items():
                 totals[code] = totals.get(code, 0) + total
             for code, meta in other.meta.items():
                 self._issue_meta.setdefault(code, meta)
-            first_source: dict[tuple[str, str, str, str | None], int] = {}
-            self.issues, self._positions = [], []
+            dropped: tuple[set[Hashable], set[Hashable]] = (set(), set())
+            for key, (position, code, count) in other.once.items():
+                mine = self._once.get(key)
+                if mine is None:
+                    self._once[key] = (position, code, count)
+                elif position < mine[0]:
+                    dropped[0].add(key)
+                    totals[mine[1]] -= mine[2]
+                    self._once[key] = (position, code, count)
+                else:
+                    dropped[1].add(key)
+                    totals[code] -= count
+            ours = zip(self._positions, self._once_keys, self.issues, strict=True)
+            theirs = zip(other.positions, other.once_keys, other.issues, strict=True)
+            merged = sorted(
+                [
+                    *((p, 0, n, k, i) for n, (p, k, i) in enumerate(ours)),
+                    *((p, 1, n, k, i) for n, (p, k, i) in enumerate(theirs)),
+                ],
+                key=lambda entry: (entry[0], entry[1], entry[2]),
+            )
+            self.issues, self._positions, self._once_keys = [], [], []
             self._issues_kept, self._occurrences_kept = {}, {}
-            for position, source, _n, issue in merged:
-                if issue.locator is None:
-                    key = (issue.severity.value, issue.code, issue.message, issue.value)
-                    seen = first_source.setdefault(key, source)
-                    if seen != source:
-                        totals[issue.code] -= issue.count
-                        continue
+            for position, source, _n, key, issue in merged:
+                if key is not None and key in dropped[source]:
+                    continue
                 kept = self._issues_kept.get(issue.code, 0)
                 if kept < ISSUES_KEPT_PER_CODE:
                     self.issues.append(issue)
                     self._positions.append(position)
+                    self._once_keys.append(key)
                     self._issues_kept[issue.code] = kept + 1
                     self._occurrences_kept[issue.code] = (
                         self._occurrences_kept.get(issue.code, 0) + issue.count
                     )
             self._issue_totals = totals
+
+    def abandon(self, reason: BaseException) -> None:
+        """Ask the reading to stop: another process reading the same exhibit failed with
+        ``reason`` (called from a watcher thread)."""
+        self._abandoned = reason
+
+    def check_abandoned(self) -> None:
+        """Raise the reason the reading was abandoned for, if it was (a parser sharing its work
+        calls this between records, so another process's failure stops it early)."""
+        if self._abandoned is not None:
+            raise self._abandoned
 
     def all_issues(self) -> list[IngestIssue]:
         """The issues kept, plus one summary per code with occurrences beyond those kept."""

@@ -280,14 +280,22 @@ class RowWriter:
 
     # -- column helpers -------------------------------------------------------------------
 
-    def party(self, prefix: str, raw: str | None, *, locator: str | None = None) -> dict[str, Any]:
+    def party(
+        self,
+        prefix: str,
+        raw: str | None,
+        *,
+        locator: str | None = None,
+        once: bool = False,
+    ) -> dict[str, Any]:
         """``<prefix>`` (E.164 where it normalises) and ``<prefix>_original`` for an identifier.
 
         A WhatsApp user JID gives the number it carries; e-mail addresses, group JIDs, user names
         and sender ids keep only their original. A number that is not valid (a foreign number
         written without its country code reads as an invalid UK one) keeps its best-effort E.164
         form, as network returns do, and raises a ``phone.invalid`` warning (requirement 59), at
-        ``locator`` when the caller gives it.
+        ``locator`` when the caller gives it; with ``once``, one warning per distinct value for
+        the whole reading (for a parser that normalises each value once, wherever it recurs).
         """
         if raw is None or not str(raw).strip():
             return {prefix: None, f"{prefix}_original": raw or None}
@@ -304,6 +312,7 @@ class RowWriter:
                 "is a best effort and the original is kept",
                 locator=locator,
                 value=text,
+                once=("phone.invalid", text) if once else None,
             )
         return {prefix: parsed.e164, f"{prefix}_original": text}
 

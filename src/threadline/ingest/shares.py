@@ -19,7 +19,9 @@ that crosses records (a message seen twice) identical in every process, by readi
 processes' units lightly rather than skipping them.
 
 If any process fails, the others are stopped and the ingest fails as a whole (nothing of it is
-visible, as for any failed run). The number of processes is the force's
+visible, as for any failed run): a watcher thread in the first process hears a helper's failure
+as it happens and the first process stops at its next record; a helper ends by itself if the
+first process dies. The number of processes is the force's
 ``THREADLINE_INGEST_WORKERS`` (:attr:`~threadline.ingest.context.ParseContext.workers`); each
 holds its own memory, so it is a trade of memory for time.
 """
@@ -27,10 +29,13 @@ holds its own memory, so it is a trade of memory for time.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Final, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -45,9 +50,6 @@ from threadline.ingest.context import (
 )
 
 __all__ = ["WHOLE", "Share", "ShareableSink", "read_in_shares"]
-
-#: How often (seconds) the first process looks whether a helper has died without a word.
-_POLL_SECONDS: Final = 0.5
 
 Extra = TypeVar("Extra")
 
@@ -149,6 +151,7 @@ def read_in_shares(
     sink = ctx.sink
     spawn = multiprocessing.get_context("spawn")
     helpers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    watch: _Watch | None = None
     try:
         for index in range(1, count):
             receive, send = spawn.Pipe(duplex=False)
@@ -168,13 +171,18 @@ def read_in_shares(
             process.start()
             send.close()
             helpers.append((process, receive))
+        watch = _Watch(ctx, helpers)
+        watch.start()
         extras = [read(path, ctx, Share(0, count, chunk))]
-        outcomes = [_wait(index, *helper) for index, helper in enumerate(helpers, start=1)]
+        outcomes = watch.outcomes()
     finally:
-        for helper, receive in helpers:
+        for helper, _receive in helpers:
             if helper.is_alive():
                 helper.terminate()
             helper.join()
+        if watch is not None:
+            watch.join()
+        for _helper_process, receive in helpers:
             receive.close()
     for index, outcome in enumerate(outcomes, start=1):
         ctx.absorb(outcome.issues)
@@ -187,29 +195,94 @@ def read_in_shares(
     return extras
 
 
-def _wait(
-    index: int, process: multiprocessing.process.BaseProcess, receive: Connection
-) -> _Outcome[Any]:
-    """The outcome helper ``index`` sends, or its error raised here."""
-    while not receive.poll(_POLL_SECONDS):
-        if not process.is_alive():
-            break
-    try:
-        status, payload = receive.recv()
-    except EOFError:  # it ended without a word: killed, or out of memory
-        process.join()
-        raise IngestError(
-            f"reading process {index} stopped without a result (exit code "
-            f"{process.exitcode}); the machine may be short of memory: lower "
-            "THREADLINE_INGEST_WORKERS"
-        ) from None
-    if status == "error":
-        error, trace = payload
-        if isinstance(error, BaseException):
-            raise error
-        raise IngestError(f"reading process {index} failed: {error}\n{trace}")
-    outcome: _Outcome[Any] = payload
-    return outcome
+class _RemoteTraceback(Exception):
+    """A helper's traceback, attached as the cause of the error it raised."""
+
+    def __init__(self, trace: str) -> None:
+        super().__init__(trace)
+        self.trace = trace
+
+    def __str__(self) -> str:
+        return f"\n(in the reading process)\n{self.trace}"
+
+
+class _Watch:
+    """Receives each helper's word as it comes, on a thread of the first process: a helper
+    that fails (or dies) abandons the first process's reading at once (its parser checks
+    between records), rather than after the first process has read its whole share."""
+
+    def __init__(
+        self,
+        ctx: ParseContext,
+        helpers: list[tuple[multiprocessing.process.BaseProcess, Connection]],
+    ) -> None:
+        self._ctx = ctx
+        self._helpers = helpers
+        self._results: dict[int, _Outcome[Any] | BaseException] = {}
+        self._thread = threading.Thread(target=self._run, name="threadline-share-watch")
+        self._thread.daemon = True
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def _run(self) -> None:
+        pending = {receive: index for index, (_p, receive) in enumerate(self._helpers, start=1)}
+        while pending:
+            for ready in wait(list(pending)):
+                receive = ready if isinstance(ready, Connection) else None
+                if receive is None:  # pragma: no cover - only connections are waited on
+                    continue
+                index = pending.pop(receive)
+                result = self._receive(index, receive)
+                self._results[index] = result
+                if isinstance(result, BaseException):
+                    self._ctx.abandon(result)
+
+    def _receive(self, index: int, receive: Connection) -> _Outcome[Any] | BaseException:
+        process = self._helpers[index - 1][0]
+        try:
+            status, payload = receive.recv()
+        except (EOFError, OSError):  # it ended without a word: killed, or out of memory
+            process.join(timeout=5)
+            return IngestError(
+                f"reading process {index} stopped without a result (exit code "
+                f"{process.exitcode}); the machine may be short of memory: lower "
+                "THREADLINE_INGEST_WORKERS"
+            )
+        if status == "ok":
+            outcome: _Outcome[Any] = payload
+            return outcome
+        sent, trace = payload
+        error: BaseException = (
+            sent
+            if isinstance(sent, BaseException)
+            else IngestError(f"reading process {index} failed: {sent}")
+        )
+        error.__cause__ = _RemoteTraceback(str(trace))
+        return error
+
+    def outcomes(self) -> list[_Outcome[Any]]:
+        """Every helper's outcome, in order, once all have reported; a failure raised."""
+        self.join()
+        out: list[_Outcome[Any]] = []
+        for index in range(1, len(self._helpers) + 1):
+            result = self._results[index]
+            if isinstance(result, BaseException):
+                raise result
+            out.append(result)
+        return out
+
+
+def _exit_with_parent() -> None:
+    """In a helper: end at once if the first process ends (killed, or stopped by a signal
+    that skips its clean-up), rather than go on writing into a run nobody will commit."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        wait([parent.sentinel])
+        os._exit(1)
 
 
 def _helper(
@@ -230,14 +303,18 @@ def _helper(
         workers=share.count,
         quiet_before_units=True,
     )
+    threading.Thread(target=_exit_with_parent, name="threadline-parent-watch", daemon=True).start()
     try:
         extra = read(path, ctx, share)
         files = sink.close_share()
         send.send(("ok", _Outcome(ctx.issue_state(), ctx.row_counts, ctx.detected, files, extra)))
     except BaseException as exc:  # every failure goes back to the first process, which raises
+        trace = traceback.format_exc()
         try:
-            send.send(("error", (exc, traceback.format_exc())))
-        except Exception:  # the error itself cannot be pickled: its text can
-            send.send(("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+            # an error that pickles but cannot be rebuilt would arrive as a different one
+            pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes, made on the line
+            send.send(("error", (exc, trace)))
+        except Exception:  # its text can always go
+            send.send(("error", (f"{type(exc).__name__}: {exc}", trace)))
     finally:
         send.close()

@@ -217,7 +217,8 @@ def _ingest_locked(
             max_member_bytes=ws.settings.container_max_bytes,
             max_ratio=ws.settings.container_max_ratio,
         ),
-        workers=min(ws.settings.ingest_workers, os.cpu_count() or 1),
+        # the cores this process may use (affinity, a container's limit), not the machine's
+        workers=min(ws.settings.ingest_workers, len(os.sched_getaffinity(0)) or 1),
         # written to the run row as it goes, so the web page can follow it from another process
         on_progress=ProgressRecorder(ws, run_id, _expected_rows(chosen, path), on_progress),
     )

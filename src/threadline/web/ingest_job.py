@@ -10,7 +10,9 @@ date. Its progress is written to the case store as it goes
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from types import FrameType
 
 from threadline.errors import ThreadlineError
 from threadline.services import search
@@ -19,12 +21,19 @@ from threadline.services.workspace import open_workspace
 from threadline.settings import Settings
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the job; exit status 0 on success, the error's exit code otherwise."""
     parser = argparse.ArgumentParser(prog="threadline.web.ingest_job")
     parser.add_argument("--case", required=True)
     parser.add_argument("--exhibit", required=True)
     args = parser.parse_args(argv)
+    # the server stops a job with SIGTERM: end as an exception does, so that the run is
+    # recorded as failed, its files removed and any reading processes stopped
+    signal.signal(signal.SIGTERM, _terminated)
     ws = open_workspace(Settings())
     try:
         ingest_exhibit(ws, args.case, args.exhibit)

@@ -379,7 +379,9 @@ class RecordMapper:
             return self._numbers[key]
         e164 = None
         if phone_like or raw.lstrip().startswith("+") or jid_number(raw) is not None:
-            e164 = self.writer.party("p", raw)["p"]
+            # one warning per invalid value for the whole report, however many processes
+            # read it and however often the cache below is cleared
+            e164 = self.writer.party("p", raw, once=True)["p"]
         if len(self._numbers) >= _CACHE_LIMIT:
             self._numbers.clear()
         self._numbers[key] = e164

@@ -244,6 +244,7 @@ class ReportReader:
 
     def _unit(self) -> bool:
         """Count a unit that ends here; whether it is this process's to write."""
+        self.ctx.check_abandoned()  # another process of the reading failed: stop here
         self._units += 1
         if self.share.owns(self._units):
             self.ctx.position = self._units
