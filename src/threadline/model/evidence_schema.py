@@ -21,7 +21,7 @@ Rules every table follows:
   row's declared ``time_basis``. The time is never guessed (requirement 22).
 
 Phone downloads fill contacts, devices, accounts, locations and media as well as calls and
-messages; ANPR reads are declared for the ANPR parser (issue 5).
+messages; the ANPR parsers fill ANPR reads and the camera list (issue 5).
 """
 
 from __future__ import annotations
@@ -353,19 +353,72 @@ CELL_SITES = Table(
 
 ANPR_READS = Table(
     "anpr_reads",
-    "ANPR camera reads of vehicle registration marks.",
+    "ANPR camera reads of vehicle registration marks. A read is of a plate, not of a vehicle or "
+    "its driver: plates are misread (0/O, 1/I) and cloned, so a read says a camera read this "
+    "text at this time, no more.",
     (
         *_provenance(),
-        Column("vrm", S, "VRM normalised: upper case, no spaces."),
+        Column(
+            "vrm",
+            S,
+            "VRM normalised: upper case, no spaces, hyphens or dots (requirement 61); empty when "
+            "the text read cannot be a registration mark. Never fuzzy-matched.",
+        ),
         Column("vrm_original", S, "VRM exactly as read."),
+        Column(
+            "vrm_format",
+            S,
+            "Format of the mark: current, prefix, suffix, q_plate, dateless, northern_ireland, "
+            "diplomatic, or unknown (foreign plates, misreads, private shapes).",
+        ),
         *_time("read", "read time"),
-        Column("camera_id", S, "Camera identifier."),
+        Column(
+            "camera_id",
+            S,
+            "Camera identifier as the export gives it (joins anpr_cameras.camera_id).",
+        ),
         Column("camera_name", S, "Camera site description."),
-        Column("latitude", F, "WGS84 latitude of the camera."),
-        Column("longitude", F, "WGS84 longitude of the camera."),
-        Column("direction", S, "Direction of travel."),
+        Column("latitude", F, "WGS84 latitude of the camera, where the export gives it."),
+        Column("longitude", F, "WGS84 longitude of the camera, where the export gives it."),
+        Column(
+            "direction",
+            S,
+            "Direction of travel: N, NE, E, SE, S, SW, W or NW, or towards/away (relative to "
+            "the camera); empty when not given or not understood.",
+        ),
+        Column("direction_original", S, "Direction exactly as the source wrote it."),
         Column("lane", S, "Lane."),
+        Column("confidence", F, "OCR confidence of the read, 0 to 100, as the export gives it."),
         Column("time_basis", S, "The time basis the source's times were declared in."),
+    ),
+)
+
+ANPR_CAMERAS = Table(
+    "anpr_cameras",
+    "ANPR camera reference data: where each camera stands and which carriageway it watches. "
+    "Plotting a camera is fact; a read at it shows the camera read a plate there, not that a "
+    "given vehicle or driver was there.",
+    (
+        *_provenance(),
+        Column("camera_id", S, "Camera identifier as the list gives it (reads join on it)."),
+        Column("site_name", S, "Camera or site name."),
+        Column("road", S, "Road the camera watches."),
+        Column(
+            "direction",
+            S,
+            "Direction of the carriageway watched: N, NE, E, SE, S, SW, W or NW, or both; "
+            "empty when not given or not understood.",
+        ),
+        Column("direction_original", S, "Direction exactly as the source wrote it."),
+        Column(
+            "latitude",
+            F,
+            "WGS84 latitude of the camera (converted from the grid reference when only that "
+            "is usable).",
+        ),
+        Column("longitude", F, "WGS84 longitude of the camera."),
+        Column("easting", F, "British National Grid easting, where given."),
+        Column("northing", F, "British National Grid northing, where given."),
     ),
 )
 
@@ -389,11 +442,12 @@ TABLES: tuple[Table, ...] = (
     MEDIA,
     CELL_SITES,
     ANPR_READS,
+    ANPR_CAMERAS,
     SOURCE_ROWS,
 )
 
 #: Version of the evidence schema; bump when a table or column changes meaning.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def table(name: str) -> Table:

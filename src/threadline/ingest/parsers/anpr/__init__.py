@@ -1,0 +1,1 @@
+"""ANPR ingest: read exports (``anpr``, mapping-driven) and camera lists (``anpr_cameras``)."""
