@@ -161,3 +161,29 @@ def test_audit_export_downloads_the_log_as_a_disclosure(
     )
     page = client.get("/admin/audit").text
     assert "The hash chain verifies" in page
+
+
+def test_entity_profiles_show_the_findings_about_them(
+    hostile_case: Workspace, make_app: MakeApp
+) -> None:
+    """A contact profile of the sender: one SMS received by 07700 900654 (worked out from the
+    fixture); the finding, its explanation and a link to its row appear on the profile."""
+    from threadline.services import analyse
+
+    outcome = analyse.run_analysis(
+        hostile_case, "OP-INK", "contact_profile", {"numbers": ["07700900321"]}
+    )
+    (finding,) = outcome.findings
+    client = TestClient(make_app())
+    sign_in(client, "ivy")
+    case_id = cases.show_case(hostile_case, "OP-INK").id
+    number = entity_id(EntityKind.NUMBER, "+447700900321")
+    html = client.get(f"/cases/{case_id}/entities/{number}").text
+    assert 'id="entity-findings"' in html
+    assert "contact_profile@1.0.0" in html
+    assert "+447700900321: 1 contact event(s) (1 SMS; 1 made, 0 received)" in html
+    assert f"/cases/{case_id}/records/{finding.derived_from[0]}" in html
+    api = client.get(f"/api/cases/{case_id}/entities/{number}").json()
+    assert [f["finding_id"] for f in api["findings"]] == [finding.finding_id]
+    other = entity_id(EntityKind.NUMBER, "+447700900654")
+    assert 'id="entity-findings"' not in client.get(f"/cases/{case_id}/entities/{other}").text

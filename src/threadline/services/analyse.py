@@ -83,8 +83,12 @@ class StoredFinding:
     last_utc: datetime | None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return asdict(self)
+        """Plain JSON data (instants as ISO 8601 text)."""
+        data = asdict(self)
+        for key in ("first_utc", "last_utc"):
+            moment = data[key]
+            data[key] = moment.isoformat() if moment is not None else None
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from threadline.model.access import Action
 from threadline.model.entity_keys import EVENT_TIMES
 from threadline.model.time_basis import uk_instant
-from threadline.services import exhibits, records, search
+from threadline.services import analyse, exhibits, records, search
 from threadline.services.entities import entity_profile
 from threadline.services.timeline import timeline
 from threadline.web.deps import CaseContext, case_access
@@ -161,7 +161,12 @@ def entity_page(
 ) -> Response:
     """Everything known about one number, handset, SIM, vehicle or name across exhibits."""
     profile = _profile(ctx, entity_id, offset, 100)
-    return page(request, "entity.html", {**_base(ctx, profile.label), "profile": profile})
+    findings = analyse.case_findings(ctx.ws, ctx.case.reference, subject=profile.key)
+    return page(
+        request,
+        "entity.html",
+        {**_base(ctx, profile.label), "profile": profile, "findings": findings},
+    )
 
 
 @api.get("/cases/{case_id}/entities/{entity_id}")
@@ -171,8 +176,10 @@ def api_entity(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
-    """An entity profile (logged as a consultation)."""
-    return plain_json(_profile(ctx, entity_id, offset, limit).to_dict())
+    """An entity profile with the findings about it (logged as a consultation)."""
+    profile = _profile(ctx, entity_id, offset, limit)
+    findings = analyse.case_findings(ctx.ws, ctx.case.reference, subject=profile.key)
+    return plain_json({**profile.to_dict(), "findings": [f.to_dict() for f in findings]})
 
 
 # --- timeline -----------------------------------------------------------------------------
