@@ -39,9 +39,9 @@ from .conftest import (
 NOT_A_MEMBER = "you are not a member of this case, or there is no such case"
 
 # --- The expected policy, copied by hand from the table in model/access.py ------------------
-# "view" = see the case; "evidence" = read evidence and issues; "write" = add exhibits, run
-# ingest; "members" = manage the case's members; "create" = create a case; "users" = manage
-# users; "audit" = view and export the audit log.
+# "view" = see the case; "evidence" = read evidence, issues and findings; "write" = add
+# exhibits, run ingest, run analyses; "members" = manage the case's members; "create" = create
+# a case; "users" = manage users; "audit" = view and export the audit log.
 
 #: Case actions for a MEMBER (not an owner) of the case.
 AS_MEMBER: dict[str, set[str]] = {
@@ -105,6 +105,9 @@ CASE_CALLS = (
     Call("evidence", "GET", "/api/cases/{case}/issues?exhibit_id={exhibit}", 200),
     Call("members", "GET", "/api/cases/{case}/members", 200),
     Call("members", "POST", "/api/cases/{case}/members", 200, body="member"),
+    Call("evidence", "GET", "/api/cases/{case}/analyses", 200),
+    Call("evidence", "GET", "/api/cases/{case}/findings", 200),
+    Call("write", "POST", "/api/cases/{case}/analyses/contact_profile", 200, body="analysis"),
     Call("write", "POST", "/api/cases/{case}/uploads", 201, body="upload"),
     Call("write", "POST", "/api/cases/{case}/exhibits", 201, body="exhibit"),
     Call(
@@ -129,6 +132,8 @@ CASE_PAGES = (
     ("members", "/cases/{case}/members"),
     ("write", "/cases/{case}/exhibits/new"),
     ("evidence", "/cases/{case}/exhibits/{exhibit}"),
+    ("evidence", "/cases/{case}/analyses"),
+    ("evidence", "/cases/{case}/analyses/common_contacts"),
 )
 ROLE_PAGES = (("users", "/admin/users"), ("audit", "/admin/audit"))
 
@@ -198,6 +203,7 @@ def _send(setting: Setting, call: Call, case_id: str = "", exhibit_id: str = "")
             "server_path": "cdr.csv",
         },
         "case": {"reference": f"OP-NEW-{n}", "name": "Operation New"},
+        "analysis": {"parameters": {"numbers": ["07700900123"]}},
         "user": {
             "username": f"newcomer{n}",
             "display_name": "New Comer",
@@ -242,6 +248,7 @@ def test_api_case_actions(
                         "case_view": "view" in granted,
                         "evidence_read": "evidence" in granted,
                         "exhibit_write": "write" in granted,
+                        "analysis_run": "write" in granted,
                         "members_manage": "members" in granted,
                     }
                 continue

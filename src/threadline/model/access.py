@@ -75,6 +75,7 @@ class Action(StrEnum):
     CASE_VIEW = "case.view"
     EVIDENCE_READ = "evidence.read"
     EXHIBIT_WRITE = "exhibit.write"
+    ANALYSIS_RUN = "analysis.run"
     MEMBERS_MANAGE = "members.manage"
     CASE_CREATE = "case.create"
     USERS_MANAGE = "users.manage"
@@ -87,7 +88,13 @@ class Action(StrEnum):
 
 
 _CASE_SCOPED = frozenset(
-    {Action.CASE_VIEW, Action.EVIDENCE_READ, Action.EXHIBIT_WRITE, Action.MEMBERS_MANAGE}
+    {
+        Action.CASE_VIEW,
+        Action.EVIDENCE_READ,
+        Action.EXHIBIT_WRITE,
+        Action.ANALYSIS_RUN,
+        Action.MEMBERS_MANAGE,
+    }
 )
 
 _INVESTIGATIVE = frozenset({Role.SUPERVISOR, Role.INVESTIGATOR, Role.ANALYST})
@@ -98,6 +105,9 @@ _GRANTS: MappingProxyType[Action, frozenset[Role]] = MappingProxyType(
         Action.CASE_VIEW: frozenset(Role),
         Action.EVIDENCE_READ: _INVESTIGATIVE | {Role.RESEARCHER},
         Action.EXHIBIT_WRITE: _INVESTIGATIVE,
+        # an analysis combines the case's data sets and keeps what it found (a combination,
+        # DPA 2018 s62): for the investigative roles, not for researchers who only read
+        Action.ANALYSIS_RUN: _INVESTIGATIVE,
         Action.MEMBERS_MANAGE: frozenset({Role.SUPERVISOR}),
         Action.CASE_CREATE: _INVESTIGATIVE | {Role.ADMINISTRATOR},
         Action.USERS_MANAGE: frozenset({Role.ADMINISTRATOR}),
@@ -151,6 +161,7 @@ _WORDS = MappingProxyType(
         Action.CASE_VIEW: "see this case",
         Action.EVIDENCE_READ: "read this case's evidence",
         Action.EXHIBIT_WRITE: "add exhibits or run ingest",
+        Action.ANALYSIS_RUN: "run analyses on this case",
         Action.MEMBERS_MANAGE: "manage this case's members",
         Action.CASE_CREATE: "create cases",
         Action.USERS_MANAGE: "manage users",

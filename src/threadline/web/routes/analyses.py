@@ -1,0 +1,158 @@
+"""Analyses of a case: the list, running one with its parameters, and its current findings;
+pages and their API twins (docs/analysis.md).
+
+Reading findings needs evidence access (they cite evidence rows); running an analysis is a
+combination of the case's data (DPA 2018 s62) open to the investigative roles
+(:attr:`~threadline.model.access.Action.ANALYSIS_RUN`). A run is done in the request: the
+analyses are quick at a case's scale, and a run over unchanged evidence and parameters is not
+repeated (the service returns it as it stands).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from threadline.analysis.contract import AnalysisInfo
+from threadline.errors import NotFound
+from threadline.model.access import Action
+from threadline.services import analyse
+from threadline.web.deps import CaseContext, case_access
+from threadline.web.render import page
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api", tags=["analyses"])
+
+Reader = Annotated[CaseContext, Depends(case_access(Action.EVIDENCE_READ))]
+Runner = Annotated[CaseContext, Depends(case_access(Action.ANALYSIS_RUN))]
+
+
+def _info(name: str) -> AnalysisInfo:
+    wanted = name.replace("-", "_")
+    for info in analyse.available_analyses():
+        if info.name == wanted:
+            return info
+    raise NotFound(f"no analysis called {name!r}")
+
+
+def _parameters(info: AnalysisInfo) -> list[dict[str, Any]]:
+    """Each parameter with its description and default, for a form."""
+    out = []
+    for name, field in info.parameters.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        out.append(
+            {
+                "name": name,
+                "description": field.description or "",
+                "default": ", ".join(default) if isinstance(default, list) else default,
+                "list": getattr(field.annotation, "__origin__", None) is list,
+            }
+        )
+    return out
+
+
+def _base(ctx: CaseContext, title: str) -> dict[str, Any]:
+    return {
+        "title": f"{ctx.case.reference} — {title}",
+        "case": ctx.case,
+        "marking": ctx.case.marking,
+        "can": ctx.can,
+    }
+
+
+@router.get("/cases/{case_id}/analyses")
+def analyses_page(request: Request, ctx: Reader) -> Response:
+    """The analyses, with each one's current findings count and a form to run it."""
+    findings = analyse.case_findings(ctx.ws, ctx.case.reference, limit=100_000)
+    counts: dict[str, int] = {}
+    for finding in findings:
+        name = finding.method.split("@")[0]
+        counts[name] = counts.get(name, 0) + 1
+    infos = [
+        {"info": info, "parameters": _parameters(info), "findings": counts.get(info.name, 0)}
+        for info in analyse.available_analyses()
+    ]
+    return page(request, "analyses.html", {**_base(ctx, "analyses"), "analyses": infos})
+
+
+@router.post("/cases/{case_id}/analyses/{name}")
+async def analysis_run(request: Request, name: str, ctx: Runner) -> Response:
+    """Run an analysis with the parameters filled in (empty fields keep their defaults)."""
+    info = _info(name)
+    form = await request.form()
+    pairs = [
+        f"{key}={value}"
+        for key, value in form.items()
+        if key in info.parameters.model_fields and isinstance(value, str) and value.strip()
+    ]
+    parameters = analyse.parameters_from_pairs(info, pairs)
+    force = form.get("force") == "on"
+    analyse.run_analysis(ctx.ws, ctx.case.reference, info.name, parameters, force=force)
+    return RedirectResponse(f"/cases/{ctx.case.case_id}/analyses/{info.name}", status_code=303)
+
+
+@router.get("/cases/{case_id}/analyses/{name}")
+def analysis_page(request: Request, name: str, ctx: Reader) -> Response:
+    """An analysis's current findings, best first, each with its rows."""
+    info = _info(name)
+    findings = analyse.case_findings(ctx.ws, ctx.case.reference, method=info.name, limit=1000)
+    return page(
+        request,
+        "analysis.html",
+        {
+            **_base(ctx, info.title),
+            "info": info,
+            "parameters": _parameters(info),
+            "findings": findings,
+        },
+    )
+
+
+class RunRequest(BaseModel):
+    """Parameters of a run (as the analysis's own model takes them) and whether to repeat it."""
+
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    force: bool = False
+
+
+@api.get("/cases/{case_id}/analyses")
+def api_analyses(ctx: Reader) -> JSONResponse:
+    """The analyses available, with their parameters."""
+    return JSONResponse(
+        [
+            {
+                "name": info.name,
+                "version": info.version,
+                "title": info.title,
+                "summary": info.summary,
+                "parameters": info.parameters.model_json_schema(),
+            }
+            for info in analyse.available_analyses()
+        ]
+    )
+
+
+@api.post("/cases/{case_id}/analyses/{name}")
+def api_run(name: str, body: RunRequest, ctx: Runner) -> JSONResponse:
+    """Run an analysis (logged as a combination); its run and findings."""
+    outcome = analyse.run_analysis(
+        ctx.ws, ctx.case.reference, _info(name).name, body.parameters, force=body.force
+    )
+    return JSONResponse(outcome.to_dict())
+
+
+@api.get("/cases/{case_id}/findings")
+def api_findings(
+    ctx: Reader,
+    subject: str | None = None,
+    method: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+) -> JSONResponse:
+    """The case's current findings, about one subject or of one analysis if asked."""
+    found = analyse.case_findings(
+        ctx.ws, ctx.case.reference, subject=subject, method=method, limit=limit
+    )
+    return JSONResponse([f.to_dict() for f in found])

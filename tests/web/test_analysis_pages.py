@@ -1,0 +1,137 @@
+"""Analyses in the web application, on SQLite and PostgreSQL: the list, running one from its
+form or the API, its findings with links to their rows; researchers read findings but may not
+run analyses (a combination of the case's data).
+
+The case: T1's and T2's network returns (times UTC). T1 -> X 09:00, X -> T1 10:00, T2 -> X
+12:00, T2 -> T1 12:30. By hand: X is the only number in contact with both targets (3 calls).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from threadline.ingest.context import IngestOptions
+from threadline.model.access import Membership, Role
+from threadline.services import access, cases, exhibits, ingest
+from threadline.services.exhibits import CommsData
+from threadline.services.workspace import Workspace
+
+from .conftest import MakeApp, add_user, api_headers, sign_in
+
+X = "+447700900100"
+HEADER = (
+    "Call Type,Originating Number,Terminating Number,Forwarded Number,Call Date,Call Time,"
+    "Duration (secs),IMEI,IMSI,Start Cell ID,End Cell ID\n"
+)
+RETURNS = {
+    "JB/1": (
+        "+447700900001",
+        "MOC,447700900001,447700900100,,01/06/2026,09:00:00,60,,,,\n"
+        "MTC,447700900100,447700900001,,01/06/2026,10:00:00,30,,,,\n",
+    ),
+    "JB/2": (
+        "+447700900002",
+        "MOC,447700900002,447700900100,,01/06/2026,12:00:00,45,,,,\n"
+        "MOC,447700900002,447700900001,,01/06/2026,12:30:00,20,,,,\n",
+    ),
+}
+
+
+@pytest.fixture
+def ash_case(workspace: Workspace, tmp_path: Path) -> Workspace:
+    cases.create_case(workspace, "OP-ASH", "Operation Ash")
+    for reference, (target, rows) in RETURNS.items():
+        source = tmp_path / f"{reference.replace('/', '-')}.csv"
+        source.write_text(HEADER + rows, encoding="utf-8")
+        exhibits.add_exhibit(
+            workspace,
+            "OP-ASH",
+            reference,
+            source,
+            producer="DC Test",
+            description="network return",
+            comms=CommsData(provider="Network", target_number=target, authorisation="URN-1"),
+        )
+        ingest.ingest_exhibit(
+            workspace, "OP-ASH", reference, options=IngestOptions(time_basis="utc")
+        )
+    add_user(workspace, "ann", Role.ANALYST)
+    add_user(workspace, "rex", Role.RESEARCHER)
+    access.set_member(workspace, "OP-ASH", "ann", Membership.OWNER)
+    access.set_member(workspace, "OP-ASH", "rex", Membership.MEMBER)
+    return workspace
+
+
+def test_an_analyst_runs_an_analysis_and_reads_its_findings(
+    ash_case: Workspace, make_app: MakeApp
+) -> None:
+    client = TestClient(make_app())
+    token = sign_in(client, "ann")
+    case_id = cases.show_case(ash_case, "OP-ASH").id
+    listing = client.get(f"/cases/{case_id}/analyses").text
+    assert 'id="analysis-common_contacts"' in listing
+    assert f'action="/cases/{case_id}/analyses/common_contacts"' in listing
+
+    ran = client.post(
+        f"/cases/{case_id}/analyses/common_contacts",
+        data={"csrf_token": token, "k": "2", "targets": ""},
+        follow_redirects=False,
+    )
+    assert ran.status_code == 303
+    html = client.get(ran.headers["location"]).text
+    assert 'id="findings-total">1 finding(s)' in html
+    assert f"{X} was in contact with 2 of the 2 target numbers" in html
+    rows = re.findall(rf"/cases/{case_id}/records/([0-9a-f]{{32}})", html)
+    assert len(rows) == 3
+    record = client.get(f"/cases/{case_id}/records/{rows[0]}")
+    assert record.status_code == 200
+
+    again = client.post(
+        f"/api/cases/{case_id}/analyses/call_chains",
+        json={"parameters": {"min_occasions": 1, "window_minutes": 60}},
+        headers=api_headers(token),
+    ).json()
+    # T2 -> X at 12:00 was not preceded by contact into T2; T1 -> X 09:00 then X -> T1 10:00 is
+    # a call back (C = A), so no chain: nothing found
+    assert (again["method"], again["findings"]) == ("call_chains@1.0.0", [])
+    found = client.get(f"/api/cases/{case_id}/findings", params={"subject": X}).json()
+    assert [f["subjects"] for f in found] == [[X, "+447700900001", "+447700900002"]]
+
+
+def test_a_researcher_reads_findings_but_may_not_run_analyses(
+    ash_case: Workspace, make_app: MakeApp
+) -> None:
+    client = TestClient(make_app())
+    token = sign_in(client, "rex")
+    case_id = cases.show_case(ash_case, "OP-ASH").id
+    listing = client.get(f"/cases/{case_id}/analyses")
+    assert listing.status_code == 200
+    assert "<form" not in listing.text.split('id="analyses"')[1]
+    refused = client.post(
+        f"/cases/{case_id}/analyses/common_contacts",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    api = client.post(
+        f"/api/cases/{case_id}/analyses/common_contacts", json={}, headers=api_headers(token)
+    )
+    assert api.status_code == 403
+    assert client.get(f"/cases/{case_id}/analyses/common_contacts").status_code == 200
+
+
+def test_bad_parameters_are_shown_not_crashed(ash_case: Workspace, make_app: MakeApp) -> None:
+    client = TestClient(make_app())
+    token = sign_in(client, "ann")
+    case_id = cases.show_case(ash_case, "OP-ASH").id
+    response = client.post(
+        f"/api/cases/{case_id}/analyses/common_contacts",
+        json={"parameters": {"k": 0}},
+        headers=api_headers(token),
+    )
+    assert response.status_code == 422  # a ConfigError, as everywhere in the API
+    assert "k: Input should be greater than or equal to 1" in response.text
