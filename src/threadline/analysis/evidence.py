@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from threadline.errors import StoreError
+from threadline.model.judgement import Judgement
 
 __all__ = ["Evidence"]
 
@@ -28,11 +29,14 @@ class Evidence:
         exhibits: exhibit id -> exhibit reference (``JB/1``), for explanations.
         targets: the numbers (E.164) named as targets in the case's communications data
             authorisations, the default subjects of several analyses.
+        judgements: the analysts' judgements in force (same / not the same / unsure), which
+            an analysis that links or merges subjects must respect.
     """
 
     con: duckdb.DuckDBPyConnection
     exhibits: Mapping[str, str] = field(default_factory=dict)
     targets: tuple[str, ...] = ()
+    judgements: tuple[Judgement, ...] = ()
 
     def rows(
         self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
