@@ -15,6 +15,8 @@ JB/4 (T3's).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from evidence_factory import call, make_evidence, message, utc
 
@@ -129,9 +131,16 @@ def test_a_target_that_is_not_a_number_is_refused() -> None:
         CommonContactsParameters(targets=["bob"])
 
 
-def test_instants_without_an_offset_are_utc_and_others_are_converted() -> None:
-    assert CommonContactsParameters(since="2024-06-01T00:00:00").since == utc("2024-06-01 00:00:00")  # type: ignore[arg-type]
-    summer = CommonContactsParameters(since="2024-06-01T01:00:00+01:00")  # type: ignore[arg-type]
-    assert summer.since == utc("2024-06-01 00:00:00")
-    assert summer.since is not None
-    assert summer.since.utcoffset() is not None
+def test_typed_instants_are_uk_local_unless_they_say_otherwise() -> None:
+    # 1 June is BST: local midnight is 23:00 UTC the day before
+    summer = CommonContactsParameters(since="2024-06-01T00:00:00", until="2024-06-02")  # type: ignore[arg-type]
+    assert summer.since == utc("2024-05-31 23:00:00")
+    # a date alone as `until` is the whole of that day: its last microsecond, local
+    assert summer.until == utc("2024-06-02 22:59:59.999999")
+    assert CommonContactsParameters(since="2024-01-15T09:00:00Z").since == utc(  # type: ignore[arg-type]
+        "2024-01-15 09:00:00"
+    )
+    # a datetime handed over by code without a zone is UTC
+    assert CommonContactsParameters(since=datetime(2024, 6, 1)).since == utc("2024-06-01 00:00:00")
+    with pytest.raises(ConfigError, match="since"):
+        CommonContactsParameters(since="2024-10-27T01:30:00")  # type: ignore[arg-type]

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from threadline.analysis.evidence import Evidence
 from threadline.model.finding import Finding
+from threadline.model.time_basis import uk_instant
 
 __all__ = ["Analysis", "AnalysisInfo", "Parameters"]
 
@@ -26,17 +27,33 @@ _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 class Parameters(BaseModel):
-    """Base of every analysis's parameters: immutable, unknown names refused, and an instant
-    given without an offset read as UTC (the evidence's own basis), never as local time."""
+    """Base of every analysis's parameters: immutable, unknown names refused, and instants
+    read as everywhere on the command line and in forms: typed text without an offset is UK
+    local time (a date alone is that whole day: ``until`` its end), an offset is honoured, and
+    the result is UTC (:func:`threadline.model.time_basis.uk_instant`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _typed_instants(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, str) and field is not None and _is_instant(field.annotation):
+            return uk_instant(value, info.field_name or "", end_of_day=info.field_name == "until")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
     def _instants_in_utc(cls, value: Any) -> Any:
+        # a datetime handed over by code without a zone is taken as UTC, the evidence's basis
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
+
+
+def _is_instant(annotation: Any) -> bool:
+    """Whether a field holds an instant (``datetime`` or ``datetime | None``)."""
+    return annotation is datetime or datetime in getattr(annotation, "__args__", ())
 
 
 @dataclass(frozen=True, slots=True)
