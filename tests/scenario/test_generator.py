@@ -182,7 +182,9 @@ def test_ground_truth_file_round_trips(case: tuple[Path, GroundTruth]) -> None:
     assert GroundTruth.from_json(text) == truth
 
 
-def test_demo_case_has_the_four_layouts_and_a_cell_list(case: tuple[Path, GroundTruth]) -> None:
+def test_demo_case_has_the_four_layouts_a_cell_list_and_anpr(
+    case: tuple[Path, GroundTruth],
+) -> None:
     out, truth = case
     layouts = {e.reference: e.layout for e in truth.exhibits}
     assert layouts == {
@@ -192,6 +194,9 @@ def test_demo_case_has_the_four_layouts_and_a_cell_list(case: tuple[Path, Ground
         "DC/4": "network-c",
         "DC/5": "network-a",
         "DC/6": "cell-list",
+        "AR/1": "anpr-cameras",
+        "AR/2": "nas-style",
+        "AR/3": "back-office-a",
     }
     assert truth.exhibit("DC/1").target_msisdn == truth.successor.old_msisdn
     assert truth.exhibit("DC/2").target_msisdn == truth.successor.new_msisdn

@@ -25,17 +25,38 @@ def built(workspace: Workspace) -> tuple[Workspace, GroundTruth, dict[str, objec
 def test_row_counts_match_ground_truth(
     built: tuple[Workspace, GroundTruth, dict[str, object]],
 ) -> None:
-    _ws, truth, summary = built
+    ws, truth, summary = built
     by_ref = {e["reference"]: e for e in summary["exhibits"]}  # type: ignore[attr-defined]
+    tables = {"cell-list": "cell_sites", "anpr-cameras": "anpr_cameras", "anpr-reads": "anpr_reads"}
     for item in truth.exhibits:
         counts = by_ref[item.reference]["row_counts"]
         if item.kind != "cdr":
-            assert counts["cell_sites"] == item.rows
+            assert counts[tables[item.kind]] == item.rows, item.reference
             continue
         assert counts["source_rows"] == item.rows, item.reference
         assert counts.get("calls", 0) == item.counts.calls, item.reference
         assert counts.get("messages", 0) == item.counts.messages, item.reference
         assert counts.get("data_sessions", 0) == item.counts.data_sessions, item.reference
+    # the ANPR exports were ingested in their declared zones: a convoy trip's reads at the NAS
+    # road cameras (UTC) and the factory gate (UK local) are at the truth's UTC instants
+    misread = {(m.camera_id, m.read_utc) for m in truth.anpr.misreads}
+    trip = next(
+        j
+        for j in truth.anpr.journeys
+        if j.kind == "convoy"
+        and j.date.month == 7
+        and not misread & set(zip(j.cameras, j.times, strict=True))
+    )
+    lead = trip.vrms[0].replace(" ", "")
+    found = query.run_sql(
+        ws, "OP-CEDAR", f"SELECT camera_id, read_utc FROM anpr_reads WHERE vrm = '{lead}'"
+    ).to_pylist()
+    on_trip = sorted(
+        (r["read_utc"], r["camera_id"])
+        for r in found
+        if r["read_utc"] is not None and trip.times[0] <= r["read_utc"] <= trip.times[-1]
+    )
+    assert on_trip == list(zip(trip.times, trip.cameras, strict=True))
 
 
 def _locators(ws: Workspace, ref: str, code: str) -> set[str]:

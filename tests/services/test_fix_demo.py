@@ -16,7 +16,13 @@ from threadline.services import cases, demo, exhibits
 from threadline.services.workspace import Workspace
 
 #: The network returns and cell list, then the seized handsets' downloads.
-DEMO_EXHIBITS = [*(f"DC/{n}" for n in range(1, 7)), *(f"MC/{n}" for n in range(1, 6))]
+DEMO_EXHIBITS = [
+    *(f"DC/{n}" for n in range(1, 7)),
+    "AR/1",
+    "AR/2",
+    "AR/3",
+    *(f"MC/{n}" for n in range(1, 6)),
+]
 
 
 def _real_exhibit(ws: Workspace, tmp_path: Path, reference: str) -> None:
@@ -79,4 +85,7 @@ def test_reuses_its_own_case_and_runs_again(workspace: Workspace) -> None:
     assert [e["reference"] for e in first["exhibits"]] == DEMO_EXHIBITS  # type: ignore[index]
     again = demo.build_demo(workspace)  # everything is the demo's now: reused, not refused
     assert again["case"] == "OP-CEDAR"
-    assert [e.reference for e in exhibits.list_exhibits(workspace, "OP-CEDAR")] == DEMO_EXHIBITS
+    # listed in reference order (AR, DC, MC); ingested in the order above
+    assert [e.reference for e in exhibits.list_exhibits(workspace, "OP-CEDAR")] == sorted(
+        DEMO_EXHIBITS
+    )

@@ -1,8 +1,9 @@
 """Synthetic case generator: Operation Cedar, a fictional modern-slavery investigation.
 
 It writes realistic exhibits (call data returns in four fictional UK network layouts, an operator
-cell list, and the downloads of five seized handsets: Cellebrite UFDRs, an XRY text export and an
-Android full file-system extraction) with fictional identifiers only (requirement 66), and the
+cell list, the downloads of five seized handsets: Cellebrite UFDRs, an XRY text export and an
+Android full file-system extraction, and ANPR evidence: a camera list and read exports in the
+nas-style and back-office-a layouts) with fictional identifiers only (requirement 66), and the
 ground truth they were drawn from, so that ``threadline demo``, tests and benchmarks all work from
 the same known case.
 
@@ -13,7 +14,8 @@ Public API::
     GroundTruth.to_json() / GroundTruth.from_json(text)
 
 The package imports only :mod:`threadline.model` and :mod:`threadline.errors` from the project.
-The phone downloads are described in ``docs/demo-phone-downloads.md``.
+The phone downloads are described in ``docs/demo-phone-downloads.md``, the ANPR evidence in
+``docs/demo-anpr.md``.
 """
 
 from threadline.scenario.generator import (
@@ -25,12 +27,17 @@ from threadline.scenario.generator import (
 from threadline.scenario.layouts import CELL_LIST_HEADER, HEADERS, Layout
 from threadline.scenario.truth import (
     AnomalyLocators,
+    AnprCameraTruth,
+    AnprJourneyTruth,
+    AnprReadTruth,
+    AnprTruth,
     ExhibitCounts,
     ExhibitTruth,
     GroundTruth,
     PhoneContactTruth,
     PhoneDownloadTruth,
     PhoneThreadTruth,
+    TransportRun,
 )
 
 __all__ = [
@@ -38,6 +45,10 @@ __all__ = [
     "DEFAULT_SEED",
     "HEADERS",
     "AnomalyLocators",
+    "AnprCameraTruth",
+    "AnprJourneyTruth",
+    "AnprReadTruth",
+    "AnprTruth",
     "CdrFileSummary",
     "ExhibitCounts",
     "ExhibitTruth",
@@ -46,6 +57,7 @@ __all__ = [
     "PhoneContactTruth",
     "PhoneDownloadTruth",
     "PhoneThreadTruth",
+    "TransportRun",
     "generate_case",
     "generate_cdr_file",
 ]

@@ -1,9 +1,10 @@
 """Write Operation Cedar's exhibits and ground truth; write single large CDR files for benchmarks.
 
 :func:`generate_case` is what ``threadline demo``, the tests and the benchmarks call: it writes the
-case's CDR returns in the four provider layouts, the operator cell list and ``ground_truth.json``
-into a folder, and returns the :class:`~threadline.scenario.truth.GroundTruth`. The same seed
-always gives the same bytes. With ``scale`` it adds bulk target lines (CSV layouts only) until the
+case's CDR returns in the four provider layouts, the operator cell list, the seized handsets'
+downloads, the ANPR camera list and read exports, and ``ground_truth.json`` into a folder, and
+returns the :class:`~threadline.scenario.truth.GroundTruth`. The same seed always gives the same
+bytes. With ``scale`` it adds bulk target lines (CSV layouts only) until the
 CDR exhibits hold about that many rows in all.
 
 :func:`generate_cdr_file` writes one return of any size in one layout, streaming in slices of at
@@ -23,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from threadline.errors import ConfigError
+from threadline.scenario.anpr_exhibits import write_anpr
 from threadline.scenario.bulk import BulkPlan, bulk_rows, plan_bulk
 from threadline.scenario.cast import ADDRESSES, GENERIC_PLACES, PEOPLE, VEHICLES
 from threadline.scenario.geography import NETWORKS, Geography
@@ -437,6 +439,9 @@ def generate_case(
       ``MC_1_controller.ufdr``, ``MC_2_lieutenant.ufdr``, ``MC_3_money_handler.ufdr`` (Cellebrite),
       ``MC_4_house_manager_xry.zip`` (XRY text export) and ``MC_5_driver_fs.tar`` (Android full
       file-system extraction);
+    * the ANPR evidence (see :mod:`threadline.scenario.anpr_exhibits`): ``AR_1_anpr_cameras.csv``
+      (AR/1, the camera list), ``AR_2_anpr_nas.csv`` (AR/2, NAS road cameras, nas-style, UTC) and
+      ``AR_3_anpr_site_back_office.csv`` (AR/3, site cameras, back-office-a, UK local time);
     * ``ground_truth.json``.
 
     Args:
@@ -522,6 +527,8 @@ def generate_case(
         )
     )
     exhibits += bulk_exhibits
+    anpr_exhibits, anpr = write_anpr(out_dir, seed, core)
+    exhibits += anpr_exhibits
 
     phone_downloads = write_phone_downloads(out_dir, core)
     old, new = core.line("P01-old"), core.line("P01-new")
@@ -578,6 +585,8 @@ def generate_case(
             cells=len(cells),
         ),
         phone_downloads=phone_downloads,
+        transport_runs=core.transport_runs,
+        anpr=anpr,
     )
     (out_dir / GROUND_TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
     return truth

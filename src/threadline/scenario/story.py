@@ -5,7 +5,9 @@ analyst should be able to recover:
 
 * the lieutenants (P02, P03) talk to the controller (P01) every day, by call and text;
 * each working morning (Monday to Saturday) the four drivers call the house manager (P10)
-  between 05:30 and 06:30, then two of them drive in convoy from House 1 to a work site;
+  between 05:30 and 06:30, then two of them drive in convoy from House 1 to a work site; late that
+  evening the people carrier brings the workers back, and on Saturday nights the van takes House
+  3's occupants to a night shift at the food factory (the transport runs);
 * the money handler (P08) texts the controller every Sunday evening, and he usually replies;
 * the recruiter (P09) and the associates (P11, P12) are in occasional contact;
 * the house manager calls the victims' shared phone and V03's phone in the evenings;
@@ -52,7 +54,7 @@ from threadline.scenario.identifiers import (
 from threadline.scenario.layouts import Layout
 from threadline.scenario.rows import DATA, FORWARDED, SMS, VOICE, RowBatch, make_batch
 from threadline.scenario.timebase import epoch, local_to_utc, uk_offset
-from threadline.scenario.truth import ConvoyTrip
+from threadline.scenario.truth import ConvoyTrip, TransportRun
 
 __all__ = [
     "PERIOD_END",
@@ -276,6 +278,8 @@ class CoreCase:
     comms: Comms
     """Every communication of the story (CDR returns are cut from it)."""
     convoy_trips: tuple[ConvoyTrip, ...]
+    transport_runs: tuple[TransportRun, ...]
+    """The victims' other journeys by vehicle, in time order."""
     last_old_event: int
     first_new_event: int
 
@@ -791,6 +795,7 @@ def build_core(seed: int) -> CoreCase:
     old_events = comms.start[(comms.a == old.number) | (comms.b == old.number)]
     new_events = comms.start[(comms.a == new.number) | (comms.b == new.number)]
     corrupt = _corrupt_imei(cast.handsets[lieutenant.handsets[0][1]].imei)
+    convoy_trips = _convoy_trips(seed)
     return CoreCase(
         book=book,
         geography=geography,
@@ -806,7 +811,8 @@ def build_core(seed: int) -> CoreCase:
         voicemail=cast.voicemail,
         exhibits=exhibits,
         comms=comms,
-        convoy_trips=_convoy_trips(seed),
+        convoy_trips=convoy_trips,
+        transport_runs=_transport_runs(seed, convoy_trips),
         last_old_event=int(old_events.max()),
         first_new_event=int(new_events.min()),
     )
@@ -950,3 +956,75 @@ def _with_luhn_failure(rng: np.random.Generator, batch: RowBatch, corrupt: int) 
         clock_shift=batch.clock_shift,
         comm=batch.comm,
     )
+
+
+def _local_instant(day: date, seconds: int) -> int:
+    """UTC epoch seconds of a UK wall-clock time ``seconds`` after midnight of ``day``."""
+    return int(local_to_utc(np.asarray([epoch(day) + seconds], np.int64))[0])
+
+
+def _transport_runs(seed: int, trips: Sequence[ConvoyTrip]) -> tuple[TransportRun, ...]:
+    """The victims' journeys by vehicle other than the morning convoy, in time order.
+
+    * After every convoy trip the people carrier (the lead vehicle, driven by P04) brings House 1's
+      occupants back from the work site late in the evening (local 21:00-22:00: long shifts).
+    * Nine Saturdays in ten the van (P05) takes House 3's occupants to a night shift at the food
+      factory (leaving local 21:30-21:55) and brings them back on Sunday morning (06:00-06:30).
+
+    Every draw is made whether or not a run happens, so the runs depend only on the seed.
+    """
+    rng = rng_stream(seed, "transport")
+    carrier, van = VEHICLES[0], VEHICLES[1]
+    house1 = tuple(p.id for p in PEOPLE if p.home == "A1" and p.role == "victim")
+    house3 = tuple(p.id for p in PEOPLE if p.home == "A3" and p.role == "victim")
+    runs: list[TransportRun] = []
+    for trip in trips:
+        depart = _local_instant(trip.date, int(rng.integers(21 * 3600, 22 * 3600)))
+        drive = int(rng.integers(16 * 60, 23 * 60))
+        runs.append(
+            TransportRun(
+                date=trip.date,
+                vrm=carrier.vrm,
+                driver=carrier.user,
+                purpose="evening return from work",
+                depart=datetime.fromtimestamp(depart, tz=UTC),
+                arrive=datetime.fromtimestamp(depart + drive, tz=UTC),
+                from_address=trip.to_address,
+                to_address="A1",
+                passengers=house1,
+            )
+        )
+    day = PERIOD_START.date()
+    while day <= PERIOD_END.date():
+        if day.weekday() == 5:
+            go = bool(rng.random() < 0.9)
+            out = _local_instant(day, int(rng.integers(int(21.5 * 3600), int(21.92 * 3600))))
+            sunday = day + timedelta(days=1)
+            back = _local_instant(sunday, int(rng.integers(6 * 3600, int(6.5 * 3600))))
+            drive_out, drive_back = (int(d) for d in rng.integers(12 * 60, 17 * 60, 2))
+            legs = (
+                ("night shift: to the food factory", out, drive_out, "A3", "W3"),
+                ("night shift: back from the food factory", back, drive_back, "W3", "A3"),
+            )
+            if go and back + drive_back <= epoch(PERIOD_END):
+                runs += [
+                    TransportRun(
+                        date=datetime.fromtimestamp(start + _offset_at(start), tz=UTC).date(),
+                        vrm=van.vrm,
+                        driver=van.user,
+                        purpose=purpose,
+                        depart=datetime.fromtimestamp(start, tz=UTC),
+                        arrive=datetime.fromtimestamp(start + drive, tz=UTC),
+                        from_address=origin,
+                        to_address=destination,
+                        passengers=house3,
+                    )
+                    for purpose, start, drive, origin, destination in legs
+                ]
+        day += timedelta(days=1)
+    return tuple(sorted(runs, key=lambda run: run.depart))
+
+
+def _offset_at(instant: int) -> int:
+    """The UK offset from UTC (0 or 3600 seconds) in force at one UTC instant."""
+    return int(uk_offset(np.asarray([instant], np.int64))[0])

@@ -2,11 +2,13 @@
 
 :func:`threadline.scenario.generate_case` writes exhibits that look like what a force receives, and
 beside them ``ground_truth.json``: who the people are, which numbers, handsets and SIMs they used,
-the successor number, the vehicles and their convoy trips, and for every exhibit its expected row
-counts and the 1-based spreadsheet row (header counted) of every deliberate anomaly, and for every
-seized handset's download its owner, contacts (the nicknames that link people across handsets)
-and conversations (which are deleted, in which language). Ingest and
-analysis tests check themselves against it, so it is plain frozen data with a stable JSON form.
+the successor number, the vehicles, their convoy trips and the victims' other transport runs, and
+for every exhibit its expected row counts and the 1-based spreadsheet row (header counted) of every
+deliberate anomaly, and for every seized handset's download its owner, contacts (the nicknames that
+link people across handsets) and conversations (which are deleted, in which language), and for the
+ANPR evidence its cameras, the journeys as the cameras read them, the misreads and the ordinary
+vehicles that happen to pass together. Ingest and analysis tests check themselves against it, so it
+is plain frozen data with a stable JSON form.
 
 JSON conventions: instants are ISO 8601 UTC strings ending in ``Z``; dates are ``YYYY-MM-DD``;
 tuples become lists; field names are the attribute names. :meth:`GroundTruth.from_json` reads back
@@ -27,6 +29,10 @@ __all__ = [
     "AddressTruth",
     "AnomalyDetail",
     "AnomalyLocators",
+    "AnprCameraTruth",
+    "AnprJourneyTruth",
+    "AnprReadTruth",
+    "AnprTruth",
     "CaseTruth",
     "ConvoyTrip",
     "ExhibitCounts",
@@ -44,11 +50,14 @@ __all__ = [
     "SimTruth",
     "SuccessorTruth",
     "Totals",
+    "TransportRun",
     "VehicleTruth",
 ]
 
-SCHEMA_VERSION = 2
-"""Version 2 added :attr:`GroundTruth.phone_downloads` (the seized handsets' downloads)."""
+SCHEMA_VERSION = 3
+"""Version 2 added :attr:`GroundTruth.phone_downloads` (the seized handsets' downloads); version 3
+added :attr:`GroundTruth.transport_runs`, :attr:`GroundTruth.anpr` and the ANPR exhibits
+(``anpr-cameras`` and ``anpr-reads`` kinds in :attr:`GroundTruth.exhibits`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +172,10 @@ class VehicleTruth:
 
 @dataclass(frozen=True, slots=True)
 class ConvoyTrip:
-    """Two vehicles driving together from a house to a work site (for later ANPR scenarios)."""
+    """Two vehicles driving together from a house to a work site, carrying its occupants.
+
+    The ANPR exports read every trip at every camera on its route (:class:`AnprJourneyTruth`).
+    """
 
     date: date
     lead_vrm: str
@@ -174,6 +186,29 @@ class ConvoyTrip:
     """How far the second vehicle trails the first at every point of the route."""
     from_address: str
     to_address: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransportRun:
+    """One vehicle carrying victims between a house and a work site, apart from the convoy.
+
+    The people carrier brings the workers back to House 1 late on every convoy day, and the van
+    takes House 3's occupants to a night shift at the food factory on Saturday nights and back on
+    Sunday mornings.
+    """
+
+    date: date
+    """Local (UK) date of departure."""
+    vrm: str
+    driver: str
+    """Person id of the vehicle's usual driver."""
+    purpose: str
+    depart: datetime
+    arrive: datetime
+    from_address: str
+    to_address: str
+    passengers: tuple[str, ...]
+    """Person ids of the victims carried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +253,8 @@ class ExhibitTruth:
     reference: str
     filename: str
     kind: str
-    """``cdr`` or ``cell-list``."""
+    """``cdr``, ``cell-list``, ``anpr-cameras`` (a camera list) or ``anpr-reads`` (an ANPR read
+    export, whose ``layout`` is the ``anpr`` parser's profile)."""
     layout: str
     provider: str
     producer: str
@@ -230,7 +266,7 @@ class ExhibitTruth:
     window_end: datetime | None
     """Last authorised second (inclusive), UTC."""
     time_basis: str
-    """``UTC`` or ``UK local`` (GMT in winter, BST in summer)."""
+    """``UTC``, ``UK local`` (GMT in winter, BST in summer) or ``none`` (lists)."""
     rows: int
     """Data rows, header and preamble excluded."""
     first_data_row: int
@@ -346,6 +382,80 @@ class PhoneDownloadTruth:
 
 
 @dataclass(frozen=True, slots=True)
+class AnprCameraTruth:
+    """An ANPR camera of the case, as the camera list gives it, and how many reads it made."""
+
+    camera_id: str
+    site_name: str
+    road: str
+    direction: str
+    """The carriageway direction as the camera list writes it (``Both``, ``Eastbound`` ...)."""
+    latitude: float
+    longitude: float
+    traffic: str
+    """``busy``, ``moderate`` or ``quiet`` road, or ``site`` (an estate's gate camera)."""
+    exhibit: str
+    """Reference of the read export holding this camera's reads."""
+    reads: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnprJourneyTruth:
+    """A journey as the cameras read it: which cameras, in order, and when.
+
+    ``kind`` is ``convoy`` (the two vehicles of a :class:`ConvoyTrip`), ``transport`` (a
+    :class:`TransportRun`) or ``background-pair`` (two ordinary vehicles that happen to pass two
+    busy cameras together on one day). ``times`` are the first vehicle's reads; each later vehicle
+    was read ``gap_seconds`` after it at every camera.
+    """
+
+    kind: str
+    label: str
+    date: date
+    """Local (UK) date of the journey."""
+    vrms: tuple[str, ...]
+    """The marks on the vehicles (the lead first); a read may misread them (see misreads)."""
+    gap_seconds: int
+    from_address: str | None
+    to_address: str | None
+    cameras: tuple[str, ...]
+    times: tuple[datetime, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnprReadTruth:
+    """One ANPR read singled out: a misread mark or a low OCR confidence."""
+
+    exhibit: str
+    row: int
+    """1-based spreadsheet row, header counted."""
+    camera_id: str
+    vrm: str
+    """The mark on the vehicle."""
+    vrm_read: str
+    """The mark as the camera read it and the export writes it."""
+    read_utc: datetime
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnprTruth:
+    """The case's ANPR evidence: cameras, journeys as read, misreads and the traffic around them."""
+
+    producer: str
+    cameras: tuple[AnprCameraTruth, ...]
+    journeys: tuple[AnprJourneyTruth, ...]
+    """Convoy trips, transport runs and background pairs as read, in time order."""
+    misreads: tuple[AnprReadTruth, ...]
+    low_confidence: tuple[AnprReadTruth, ...]
+    """Reads of the case's vehicles with a correct mark and a low OCR confidence."""
+    background_vehicles: int
+    """Distinct marks of ordinary traffic read (misreads not counted)."""
+    reads: int
+    """Reads in all the read exports."""
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Sizes of the whole generated data set."""
 
@@ -379,6 +489,8 @@ class GroundTruth:
     extension: ExtensionTruth | None
     totals: Totals
     phone_downloads: tuple[PhoneDownloadTruth, ...]
+    transport_runs: tuple[TransportRun, ...]
+    anpr: AnprTruth
 
     def exhibit(self, reference: str) -> ExhibitTruth:
         """Return the exhibit with this reference (e.g. ``DC/3``)."""

@@ -1,8 +1,11 @@
 """The demo case: generate Operation Cedar, register its exhibits and ingest them.
 
-The exhibits are the network returns (DC/1–DC/5), the operator cell list (DC/6) and the five
-seized handsets' downloads (MC/1–MC/5: three Cellebrite UFDRs, an XRY text export and an Android
-full file-system extraction; see docs/demo-phone-downloads.md), each ingested with its parser.
+The exhibits are the network returns (DC/1–DC/5), the operator cell list (DC/6), the ANPR
+camera list and read exports (AR/1–AR/3; see docs/demo-anpr.md) and the five seized handsets'
+downloads (MC/1–MC/5: three Cellebrite UFDRs, an XRY text export and an Android full file-system
+extraction; see docs/demo-phone-downloads.md), each ingested with its parser. Each ANPR read
+export is ingested with the time basis its ground truth records (requirement 21): the nas-style
+export does not say in which zone it wrote its times.
 
 Running it again is safe: an existing case and identical exhibits are reused and ingest is
 idempotent. An existing case that is not the demo's (another name, or exhibits the demo did not
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -21,13 +25,18 @@ from sqlalchemy import select
 from threadline.errors import Conflict
 from threadline.ingest.context import IngestOptions
 from threadline.model.access import Membership, Role
-from threadline.scenario import generate_case
+from threadline.scenario import ExhibitTruth, generate_case
 from threadline.services import access, cases, exhibits, ingest, search, users
 from threadline.services.cases import find_case
 from threadline.services.workspace import Workspace
 from threadline.store.tables import ExhibitRow
 
 DEMO_SEED = 20261122
+
+#: The ingest time basis for each time basis the ground truth records of an exhibit.
+_TIME_BASES = MappingProxyType({"UTC": "utc", "UK local": "europe-london"})
+#: Exhibit kinds that are ANPR evidence (left out with ``anpr=False``).
+_ANPR_KINDS = frozenset({"anpr-cameras", "anpr-reads"})
 
 #: The demo's web sign-ins: fictional people for a fictional case, printed by ``threadline demo``.
 #: They exist only in a workspace the demo builds (``scripts/start`` uses its own folder).
@@ -88,18 +97,33 @@ def _refuse_foreign_case(ws: Workspace, reference: str, name: str, demo_refs: se
         )
 
 
+def _parser_and_options(item: ExhibitTruth) -> tuple[str | None, IngestOptions]:
+    """The parser and ingest options for one of the demo's exhibits, from its kind and layout."""
+    if item.kind == "cdr":
+        return "cdr_uk", IngestOptions(profile=item.layout)
+    if item.kind == "anpr-cameras":
+        return "anpr_cameras", IngestOptions()
+    if item.kind == "anpr-reads":
+        return "anpr", IngestOptions(profile=item.layout, time_basis=_TIME_BASES[item.time_basis])
+    return None, IngestOptions()
+
+
 def build_demo(
     ws: Workspace,
     *,
     scale: int | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
     phone_downloads: bool = True,
+    anpr: bool | None = None,
 ) -> dict[str, Any]:
     """Generate, register and ingest the demo case; return a summary for printing.
 
     ``phone_downloads=False`` leaves the seized handsets' downloads (MC/1–MC/5) out of the case:
-    for checks whose independent oracle reads only the network returns.
+    for checks whose independent oracle reads only the network returns. ``anpr=False`` leaves
+    the ANPR exhibits (AR/1–AR/3) out; by default they follow ``phone_downloads``, so that such
+    a check gets the network returns and cell list only.
     """
+    with_anpr = phone_downloads if anpr is None else anpr
     source = ws.settings.home / "demo-source" / (f"scale-{scale}" if scale else "standard")
     source.mkdir(parents=True, exist_ok=True)
     truth = generate_case(source, seed=DEMO_SEED, scale=scale)
@@ -121,6 +145,8 @@ def build_demo(
     summary_exhibits = []
     done_rows = 0
     for item in truth.exhibits:
+        if item.kind in _ANPR_KINDS and not with_anpr:
+            continue
         path: Path = source / item.filename
         if item.reference not in existing:
             comms = None
@@ -149,13 +175,9 @@ def build_demo(
             if on_progress is not None:
                 on_progress(base + done, None)
 
+        parser, options = _parser_and_options(item)
         result = ingest.ingest_exhibit(
-            ws,
-            reference,
-            item.reference,
-            parser="cdr_uk" if item.kind == "cdr" else None,
-            options=IngestOptions(profile=item.layout if item.kind == "cdr" else None),
-            on_progress=tick,
+            ws, reference, item.reference, parser=parser, options=options, on_progress=tick
         )
         rows = result.row_counts.get("source_rows", sum(result.row_counts.values()))
         done_rows += rows
