@@ -45,6 +45,7 @@ from threadline.services import cases as case_service
 from threadline.services import demo as demo_service
 from threadline.services import exhibits as exhibit_service
 from threadline.services import ingest as ingest_service
+from threadline.services import judgements as judgement_service
 from threadline.services import profiles as profile_service
 from threadline.services import query as query_service
 from threadline.services import users as user_service
@@ -619,6 +620,76 @@ def analyse(
             say(out, f"… {len(outcome.findings) - limit} more (--limit, or --json for all)")
 
     emit(outcome.to_dict(), as_json, render)
+
+
+@app.command("judge")
+def judge(
+    subjects: Annotated[
+        list[str] | None,
+        typer.Argument(help="Two subjects (kind:key, e.g. number:07700900123, person:<row id>)."),
+    ] = None,
+    case: CaseOpt = "",
+    same: Annotated[bool, typer.Option("--same", help="They are the same.")] = False,
+    not_same: Annotated[bool, typer.Option("--not-same", help="They are not the same.")] = False,
+    unsure: Annotated[bool, typer.Option("--unsure", help="You cannot tell.")] = False,
+    reverse: Annotated[
+        str | None, typer.Option("--reverse", help="Reverse this judgement (its id).")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept and audited).")] = "",
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an analyst's judgement on two subjects, or reverse one (audited alterations)."""
+    if not case:
+        raise ConfigError("--case is required")
+    with workspace(home) as ws:
+        if reverse is not None:
+            view = judgement_service.reverse_judgement(ws, case, reverse, reason)
+        else:
+            chosen = [
+                v for v, on in (("same", same), ("not_same", not_same), ("unsure", unsure)) if on
+            ]
+            if len(chosen) != 1:
+                raise ConfigError("give exactly one of --same, --not-same, --unsure")
+            if len(subjects or []) != 2:
+                raise ConfigError("name the two subjects the judgement is about")
+            first, second = subjects or []
+            view = judgement_service.record_judgement(ws, case, first, second, chosen[0], reason)
+    emit(
+        view.to_dict(),
+        as_json,
+        lambda: say(
+            out,
+            f"{'Reversed' if reverse else 'Recorded'} judgement {view.judgement_id}: "
+            f"{view.first} {view.verdict.replace('_', ' ')} {view.second} ({view.reason})",
+        ),
+    )
+
+
+@app.command("judgements")
+def judgements(
+    case: CaseOpt,
+    include_reversed: Annotated[
+        bool, typer.Option("--all", help="Reversed judgements too.")
+    ] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the case's judgements, newest first."""
+    with workspace(home) as ws:
+        found = judgement_service.list_judgements(ws, case, include_reversed=include_reversed)
+    emit(
+        [j.to_dict() for j in found],
+        as_json,
+        lambda: _table(
+            f"Judgements — {case}",
+            ["Id", "First", "Verdict", "Second", "Reason", "By", "In force"],
+            [
+                [j.judgement_id, j.first, j.verdict, j.second, j.reason, j.made_by, j.in_force]
+                for j in found
+            ],
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

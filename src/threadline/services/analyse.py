@@ -15,6 +15,10 @@ gives it the evidence, then stores what it found:
    superseded, its findings kept as history, and the run is logged as a **combination** of
    data (DPA 2018 s62; requirement 12) with the number of findings and rows they cite.
 
+The analysts' judgements in force (:mod:`threadline.services.judgements`) are handed to the
+analysis with the evidence and are part of the evidence key: a new or reversed judgement makes
+the next run a new one.
+
 A failed run is recorded as failed with its error; nothing of it is current.
 """
 
@@ -37,9 +41,11 @@ from threadline.errors import ConfigError, StoreError
 from threadline.model.audit import AuditOperation
 from threadline.model.finding import Finding, canonical_parameters
 from threadline.model.ids import make_id
+from threadline.model.judgement import Judgement
 from threadline.model.phone import normalise_phone
 from threadline.services.cases import find_case
 from threadline.services.exhibits import CommsData
+from threadline.services.judgements import judgements_in_force
 from threadline.services.query import evidence_files
 from threadline.services.workspace import Workspace
 from threadline.store.tables import (
@@ -176,7 +182,9 @@ def run_analysis(
         case = find_case(session, case_reference)
         case_id = case.id
         files = evidence_files(session, case)
-        key = _evidence_key(session, case)
+        judgements = judgements_in_force(session, case)
+        # the judgements in force are part of what a run reads: a new one makes a new run
+        key = _evidence_key(session, case, tuple(j.judgement_id for j in judgements))
         exhibits, targets = _exhibits_and_targets(session, case)
         question = make_id("question", case_id, info.name, canonical)
         done = session.execute(
@@ -204,7 +212,7 @@ def run_analysis(
             )
         )
     try:
-        findings = _run(ws, analysis, chosen, files, exhibits, targets)
+        findings = _run(ws, analysis, chosen, files, exhibits, targets, judgements)
     except BaseException as exc:
         with ws.session() as session:
             session.execute(
@@ -229,10 +237,12 @@ def _run(
     files: dict[str, list[str]],
     exhibits: dict[str, str],
     targets: tuple[str, ...],
+    judgements: tuple[Judgement, ...],
 ) -> list[Finding]:
     con = ws.evidence.connect(files)
     try:
-        return list(analysis.run(Evidence(con.con, exhibits, targets), parameters))
+        evidence = Evidence(con.con, exhibits, targets, judgements)
+        return list(analysis.run(evidence, parameters))
     finally:
         con.close()
 
@@ -360,8 +370,9 @@ def case_findings(
         return [_stored(row, run_method) for row, run_method in session.execute(query).all()]
 
 
-def _evidence_key(session: Session, case: CaseRow) -> str:
-    """The hash of the case's evidence files (complete runs): what a run read."""
+def _evidence_key(session: Session, case: CaseRow, judgements: tuple[str, ...]) -> str:
+    """The hash of the case's evidence files (complete runs) and the judgements in force: what
+    a run read."""
     hashes = session.execute(
         select(EvidenceFileRow.sha256)
         .join(IngestRunRow, IngestRunRow.id == EvidenceFileRow.run_id)
@@ -371,6 +382,8 @@ def _evidence_key(session: Session, case: CaseRow) -> str:
     digest = hashlib.sha256()
     for value in sorted(hashes):
         digest.update(value.encode("ascii"))
+    for judgement_id in sorted(judgements):
+        digest.update(f"judgement:{judgement_id}".encode("ascii"))
     return digest.hexdigest()
 
 

@@ -306,3 +306,22 @@ class FindingSubjectRow(Base):
     finding: Mapped[int] = mapped_column(ForeignKey("findings.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject: Mapped[str] = mapped_column(String(128), index=True)
+
+
+class JudgementRow(Base):
+    """An analyst's judgement that two subjects are the same, not the same, or unsure
+    (threadline.model.judgement). A reversal is recorded on the row; the row is never deleted."""
+
+    __tablename__ = "judgements"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    first: Mapped[str] = mapped_column(String(200))
+    second: Mapped[str] = mapped_column(String(200))
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    made_by: Mapped[str] = mapped_column(Text)
+    made_at: Mapped[datetime]
+    reversed_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reversed_at: Mapped[datetime | None]
+    reversal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
