@@ -1,0 +1,361 @@
+"""The case's network as edges: who was in contact with whom, and which number used which handset.
+
+The network analyses (key players, communities, brokers; issue 5 "Network", domain.md §6.2)
+read the evidence into one **edge table** and hand its edge list to the pure measures of
+:mod:`threadline.analysis.network_metrics`. Nodes are typed: a node's name is
+``<kind>:<identifier>`` (``number:+447700900123``, ``handset:35209900176148``), so that kinds
+added later (people, vehicles, addresses, accounts: the issue's typed multigraph) cannot collide
+with each other. Two kinds of link are built now, both evidenced (rows in exhibits; intelligence
+links are for later and will be kept distinct by their ``link`` kind):
+
+* ``contact``: number A to number B, weighted by contact *events* (a call held in several
+  exhibits counted once; :mod:`threadline.analysis.contact_events`), directed as A (caller,
+  sender) to B;
+* ``handset`` (only when asked for): number to handset (IMEI key), weighted by records, from
+  ``calls``, ``messages`` and ``data_sessions`` rows that carry an IMEI key where the number is
+  the subscriber: the party ``target_role`` names in calls and messages (the exhibit's target, or
+  a download's owner), the ``party`` of a data session. The other party's handset is never
+  recorded, so no link is made for it.
+
+Each edge keeps every row id it rests on and the exhibits they came from, in the edge table
+(Arrow, beside the graph rather than inside igraph's attributes, so that a graph of 850,000 edges
+does not carry millions of Python strings through igraph). A window (``since``, ``until``) keeps
+links whose possible times overlap it; :func:`load_sliced_edges` cuts it into equal time slices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field
+
+from threadline.analysis.contact_events import contact_events_sql, contact_records_sql
+from threadline.analysis.contract import Parameters
+from threadline.analysis.evidence import Evidence
+from threadline.analysis.network_metrics import EdgeList
+
+__all__ = [
+    "LinkKind",
+    "NetworkParameters",
+    "NetworkWindow",
+    "NodeEvidence",
+    "NodeKind",
+    "TimeSlice",
+    "contact_edges",
+    "edge_list",
+    "load_edges",
+    "load_sliced_edges",
+    "node_evidence",
+    "node_name",
+    "split_node",
+]
+
+
+class NodeKind(StrEnum):
+    """What a node is."""
+
+    NUMBER = "number"
+    HANDSET = "handset"
+
+
+class LinkKind(StrEnum):
+    """What a link is."""
+
+    CONTACT = "contact"  # number -> number, weighted by contact events
+    HANDSET = "handset"  # number -> handset it was used in, weighted by records
+
+
+def node_name(kind: NodeKind, identifier: str) -> str:
+    """A node's name in the graph: ``number:+447700900123``."""
+    return f"{kind.value}:{identifier}"
+
+
+def split_node(name: str) -> tuple[NodeKind, str]:
+    """A node name's kind and identifier.
+
+    Raises:
+        ValueError: not a node name.
+    """
+    kind, sep, identifier = name.partition(":")
+    if not sep or not identifier:
+        raise ValueError(f"{name!r} is not a node name")
+    return NodeKind(kind), identifier
+
+
+class NetworkWindow(Parameters):
+    """The period every network analysis reads.
+
+    Attributes:
+        since: only links from this instant (UTC).
+        until: only links before this instant (UTC).
+        same_event_seconds: records of one call or message in different exhibits are matched
+            within this many seconds.
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+    same_event_seconds: float = Field(default=10.0, ge=0, le=3600)
+
+
+class NetworkParameters(NetworkWindow):
+    """A period and the kinds of node.
+
+    Attributes:
+        include_handsets: add handsets (IMEI keys) as nodes, linked to the numbers used in
+            them.
+    """
+
+    include_handsets: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSlice:
+    """One of equal time slices: ``start`` up to (not including) ``end``, numbered from 1."""
+
+    number: int
+    start: datetime
+    end: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form for a finding's detail."""
+        return {"slice": self.number, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+_HANDSET_USES: Final = """
+    SELECT row_id, exhibit_id,
+           CASE target_role WHEN 'a' THEN a_party WHEN 'b' THEN b_party
+                            WHEN 'c' THEN c_party END AS number,
+           imei_key,
+           COALESCE(start_utc, start_earliest_utc) AS earliest_utc,
+           COALESCE(start_utc, start_latest_utc) AS latest_utc,
+           start_utc IS NOT NULL AS exact
+    FROM calls
+    WHERE imei_key IS NOT NULL AND target_role IN ('a', 'b', 'c')
+    UNION ALL
+    SELECT row_id, exhibit_id,
+           CASE target_role WHEN 'a' THEN a_party WHEN 'b' THEN b_party END AS number,
+           imei_key,
+           COALESCE(sent_utc, sent_earliest_utc) AS earliest_utc,
+           COALESCE(sent_utc, sent_latest_utc) AS latest_utc,
+           sent_utc IS NOT NULL AS exact
+    FROM messages
+    WHERE imei_key IS NOT NULL AND target_role IN ('a', 'b')
+    UNION ALL
+    SELECT row_id, exhibit_id, party AS number, imei_key,
+           COALESCE(start_utc, start_earliest_utc) AS earliest_utc,
+           COALESCE(start_utc, start_latest_utc) AS latest_utc,
+           start_utc IS NOT NULL AS exact
+    FROM data_sessions
+    WHERE imei_key IS NOT NULL
+"""
+
+_IN_WINDOW: Final = (
+    "($since IS NULL OR latest_utc >= $since) AND ($until IS NULL OR earliest_utc < $until)"
+)
+
+
+def _links_sql(handsets: bool) -> str:
+    """One row per contact event (and, with handsets, per handset record): source, target,
+    link, earliest_utc, latest_utc, exact, row_ids, exhibit_ids."""
+    contact = f"""
+        SELECT '{NodeKind.NUMBER.value}:' || a_party AS source,
+               '{NodeKind.NUMBER.value}:' || b_party AS target,
+               '{LinkKind.CONTACT.value}' AS link,
+               earliest_utc, latest_utc, exact, row_ids, exhibit_ids
+        FROM ({contact_events_sql()}) AS events
+    """
+    if not handsets:
+        return contact
+    return f"""{contact}
+        UNION ALL
+        SELECT '{NodeKind.NUMBER.value}:' || number AS source,
+               '{NodeKind.HANDSET.value}:' || imei_key AS target,
+               '{LinkKind.HANDSET.value}' AS link,
+               earliest_utc, latest_utc, exact, [row_id] AS row_ids, [exhibit_id] AS exhibit_ids
+        FROM ({_HANDSET_USES}) AS uses
+        WHERE number IS NOT NULL AND {_IN_WINDOW}
+    """
+
+
+def _edges_sql(handsets: bool, slice_expression: str) -> str:
+    return f"""
+    WITH links AS ({_links_sql(handsets)}),
+    placed AS (SELECT *, {slice_expression} AS slice FROM links)
+    SELECT source, target, link, slice,
+           COUNT(*) AS weight,
+           COUNT(*) FILTER (WHERE NOT exact) AS inexact,
+           list_sort(list_distinct(flatten(LIST(row_ids)))) AS row_ids,
+           list_sort(list_distinct(flatten(LIST(exhibit_ids)))) AS exhibit_ids,
+           MIN(earliest_utc) AS first_utc,
+           MAX(latest_utc) AS last_utc
+    FROM placed
+    WHERE slice IS NOT NULL
+    GROUP BY source, target, link, slice
+    ORDER BY slice, source, target, link
+    """
+
+
+def _window(parameters: NetworkWindow) -> dict[str, Any]:
+    return {
+        "since": parameters.since,
+        "until": parameters.until,
+        "same_event_seconds": parameters.same_event_seconds,
+    }
+
+
+def load_edges(
+    evidence: Evidence, parameters: NetworkWindow, *, handsets: bool = False
+) -> pa.Table:
+    """The edge table of the window: one row per (source, target, link) with its ``weight``
+    (contact events, or handset records), ``inexact`` (how many of them have no exact time),
+    ``row_ids``, ``exhibit_ids``, ``first_utc`` and ``last_utc``; ``slice`` is 0. Handset links
+    are included when ``handsets`` is true.
+
+    Raises:
+        StoreError: the evidence could not be read.
+    """
+    return evidence.arrow(_edges_sql(handsets, "CAST(0 AS BIGINT)"), _window(parameters))
+
+
+def load_sliced_edges(
+    evidence: Evidence, parameters: NetworkWindow, slices: int, *, handsets: bool = False
+) -> tuple[tuple[TimeSlice, ...], pa.Table]:
+    """The window cut into ``slices`` equal time slices, and the edge table of each (its
+    ``slice`` column numbering them from 1).
+
+    The window runs from ``since`` (or the earliest link) to ``until`` (or the latest). A link
+    whose time is not exact is placed in a slice only if the whole of its possible range falls
+    in it; one straddling a boundary is left out of the slices (and counted in the whole
+    window's figures). No links: no slices.
+
+    Raises:
+        ValueError: ``slices`` is less than 1.
+        StoreError: the evidence could not be read.
+    """
+    if slices < 1:
+        raise ValueError("there must be at least one time slice")
+    window = _window(parameters)
+    sources = [f"SELECT earliest_utc, latest_utc FROM ({contact_records_sql()}) AS records"]
+    if handsets:
+        sources.append(
+            f"SELECT earliest_utc, latest_utc FROM ({_HANDSET_USES}) AS uses "
+            f"WHERE number IS NOT NULL AND {_IN_WINDOW}"
+        )
+    bounds = evidence.rows(
+        f"SELECT MIN(earliest_utc) AS first, MAX(latest_utc) AS last "
+        f"FROM ({' UNION ALL '.join(sources)}) AS times",
+        {"since": parameters.since, "until": parameters.until},
+    )[0]
+    start = parameters.since or bounds["first"]
+    end = parameters.until or bounds["last"]
+    if start is None or end is None or end <= start:
+        return (), evidence.arrow(_edges_sql(handsets, "CAST(NULL AS BIGINT)"), window)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    width = (end - start).total_seconds() / slices
+    cut = "LEAST(CAST(FLOOR((epoch({t}) - $start) / $width) AS BIGINT), CAST($last AS BIGINT))"
+    first, last = cut.format(t="earliest_utc"), cut.format(t="latest_utc")
+    expression = f"CASE WHEN {first} = {last} AND {first} >= 0 THEN {first} + 1 END"
+    table = evidence.arrow(
+        _edges_sql(handsets, expression),
+        {**window, "start": start.timestamp(), "width": width, "last": slices - 1},
+    )
+    bounds_of = tuple(
+        TimeSlice(
+            i + 1,
+            start + timedelta(seconds=width * i),
+            end if i == slices - 1 else start + timedelta(seconds=width * (i + 1)),
+        )
+        for i in range(slices)
+    )
+    return bounds_of, table
+
+
+def contact_edges(edges: pa.Table) -> pa.Table:
+    """Only the contact links of an edge table."""
+    return edges.filter(pc.equal(edges.column("link"), LinkKind.CONTACT.value))
+
+
+def edge_list(edges: pa.Table) -> EdgeList:
+    """An edge table's edge list, for the measures."""
+    return EdgeList.from_arrow(edges.select(["source", "target", "weight"]))
+
+
+@dataclass(frozen=True, slots=True)
+class NodeEvidence:
+    """What a node's links rest on.
+
+    Attributes:
+        name: the node's name.
+        contacts: the numbers it has a contact link with.
+        handsets: the handsets (or, for a handset, the numbers) it has a handset link with.
+        events: contact events on its links.
+        inexact: of which without an exact time.
+        row_ids: every row its links rest on, sorted.
+        exhibit_ids: the exhibits they are in, sorted.
+        first_utc: its earliest link.
+        last_utc: its latest.
+    """
+
+    name: str
+    contacts: frozenset[str]
+    handsets: frozenset[str]
+    events: int
+    inexact: int
+    row_ids: tuple[str, ...]
+    exhibit_ids: tuple[str, ...]
+    first_utc: datetime | None
+    last_utc: datetime | None
+
+
+def node_evidence(edges: pa.Table, names: Collection[str]) -> dict[str, NodeEvidence]:
+    """The evidence behind the links of each of ``names`` (nodes without links are left out)."""
+    wanted = pa.array(sorted(set(names)), pa.string())
+    touching = edges.filter(
+        pc.or_(
+            pc.is_in(edges.column("source"), value_set=wanted),
+            pc.is_in(edges.column("target"), value_set=wanted),
+        )
+    )
+    gathered: dict[str, dict[str, Any]] = {}
+    chosen = set(names)
+    for edge in touching.to_pylist():
+        for me, other in ((edge["source"], edge["target"]), (edge["target"], edge["source"])):
+            if me not in chosen:
+                continue
+            into = gathered.setdefault(
+                me,
+                {"contacts": set(), "handsets": set(), "events": 0, "inexact": 0,
+                 "rows": set(), "exhibits": set(), "first": [], "last": []},
+            )  # fmt: skip
+            if edge["link"] == LinkKind.CONTACT.value:
+                into["contacts"].add(other)
+                into["events"] += edge["weight"]
+                into["inexact"] += edge["inexact"]
+            else:
+                into["handsets"].add(other)
+            into["rows"].update(edge["row_ids"])
+            into["exhibits"].update(edge["exhibit_ids"])
+            if edge["first_utc"] is not None:
+                into["first"].append(edge["first_utc"])
+            if edge["last_utc"] is not None:
+                into["last"].append(edge["last_utc"])
+    return {
+        name: NodeEvidence(
+            name=name,
+            contacts=frozenset(g["contacts"]),
+            handsets=frozenset(g["handsets"]),
+            events=g["events"],
+            inexact=g["inexact"],
+            row_ids=tuple(sorted(g["rows"])),
+            exhibit_ids=tuple(sorted(g["exhibits"])),
+            first_utc=min(g["first"]) if g["first"] else None,
+            last_utc=max(g["last"]) if g["last"] else None,
+        )
+        for name, g in gathered.items()
+    }
