@@ -135,3 +135,57 @@ def test_bad_parameters_are_shown_not_crashed(ash_case: Workspace, make_app: Mak
     )
     assert response.status_code == 422  # a ConfigError, as everywhere in the API
     assert "k: Input should be greater than or equal to 1" in response.text
+
+
+def test_judgements_from_a_finding_listed_and_reversed(
+    ash_case: Workspace, make_app: MakeApp
+) -> None:
+    client = TestClient(make_app())
+    token = sign_in(client, "ann")
+    case_id = cases.show_case(ash_case, "OP-ASH").id
+    client.post(
+        f"/cases/{case_id}/analyses/common_contacts",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    page_html = client.get(f"/cases/{case_id}/analyses/common_contacts").text
+    assert f'name="first" value="{X}"' in page_html  # the finding's form names its subjects
+    judged = client.post(
+        f"/cases/{case_id}/judgements",
+        data={
+            "csrf_token": token,
+            "first": X,
+            "second": "+447700900001",
+            "verdict": "not_same",
+            "reason": "different voices on the calls",
+            "back": f"/cases/{case_id}/analyses/common_contacts",
+        },
+        follow_redirects=False,
+    )
+    assert judged.status_code == 303
+    assert judged.headers["location"] == f"/cases/{case_id}/analyses/common_contacts"
+    listed = client.get(f"/api/cases/{case_id}/judgements").json()
+    assert [(j["first"], j["second"], j["verdict"], j["made_by"]) for j in listed] == [
+        ("number:+447700900001", f"number:{X}", "not_same", "ann")
+    ]
+    analyses_html = client.get(f"/cases/{case_id}/analyses").text
+    assert "different voices on the calls" in analyses_html
+    assert "in force" in analyses_html
+    reversed_ = client.post(
+        f"/cases/{case_id}/judgements/{listed[0]['judgement_id']}/reverse",
+        data={"csrf_token": token, "reason": "recorded on the wrong finding"},
+        follow_redirects=False,
+    )
+    assert reversed_.status_code == 303
+    assert client.get(f"/api/cases/{case_id}/judgements").json() == []
+    everything = client.get(
+        f"/api/cases/{case_id}/judgements", params={"include_reversed": True}
+    ).json()
+    assert everything[0]["reversal_reason"] == "recorded on the wrong finding"
+    made = client.post(
+        f"/api/cases/{case_id}/judgements",
+        json={"first": "07700900001", "second": "07700900002", "verdict": "same", "reason": "r"},
+        headers=api_headers(token),
+    )
+    assert made.status_code == 201
+    assert made.json()["first"] == "number:+447700900001"

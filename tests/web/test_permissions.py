@@ -108,6 +108,8 @@ CASE_CALLS = (
     Call("evidence", "GET", "/api/cases/{case}/analyses", 200),
     Call("evidence", "GET", "/api/cases/{case}/findings", 200),
     Call("write", "POST", "/api/cases/{case}/analyses/contact_profile", 200, body="analysis"),
+    Call("evidence", "GET", "/api/cases/{case}/judgements", 200),
+    Call("write", "POST", "/api/cases/{case}/judgements", 201, body="judgement"),
     Call("write", "POST", "/api/cases/{case}/uploads", 201, body="upload"),
     Call("write", "POST", "/api/cases/{case}/exhibits", 201, body="exhibit"),
     Call(
@@ -204,6 +206,12 @@ def _send(setting: Setting, call: Call, case_id: str = "", exhibit_id: str = "")
         },
         "case": {"reference": f"OP-NEW-{n}", "name": "Operation New"},
         "analysis": {"parameters": {"numbers": ["07700900123"]}},
+        "judgement": {
+            "first": "07700900123",
+            "second": "07700900456",
+            "verdict": "unsure",
+            "reason": "one user or two",
+        },
         "user": {
             "username": f"newcomer{n}",
             "display_name": "New Comer",

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from threadline.analysis.contract import AnalysisInfo
 from threadline.errors import NotFound
 from threadline.model.access import Action
-from threadline.services import analyse
+from threadline.services import analyse, judgements
 from threadline.web.deps import CaseContext, case_access
 from threadline.web.render import page
 
@@ -75,7 +75,45 @@ def analyses_page(request: Request, ctx: Reader) -> Response:
         {"info": info, "parameters": _parameters(info), "findings": counts.get(info.name, 0)}
         for info in analyse.available_analyses()
     ]
-    return page(request, "analyses.html", {**_base(ctx, "analyses"), "analyses": infos})
+    judged = judgements.list_judgements(ctx.ws, ctx.case.reference, include_reversed=True)
+    return page(
+        request,
+        "analyses.html",
+        {**_base(ctx, "analyses"), "analyses": infos, "judgements": judged},
+    )
+
+
+@router.post("/cases/{case_id}/judgements")
+async def judgement_record(request: Request, ctx: Runner) -> Response:
+    """Record a judgement on two subjects from a finding's form; back to where it was made."""
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    judgements.record_judgement(
+        ctx.ws,
+        ctx.case.reference,
+        values.get("first", ""),
+        values.get("second", ""),
+        values.get("verdict", ""),
+        values.get("reason", ""),
+    )
+    back = values.get("back", "")
+    target = back if back.startswith(f"/cases/{ctx.case.case_id}/") else _analyses(ctx)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/cases/{case_id}/judgements/{judgement_id}/reverse")
+async def judgement_reverse(request: Request, judgement_id: str, ctx: Runner) -> Response:
+    """Reverse a judgement (it stays on record)."""
+    form = await request.form()
+    reason = form.get("reason")
+    judgements.reverse_judgement(
+        ctx.ws, ctx.case.reference, judgement_id, reason if isinstance(reason, str) else ""
+    )
+    return RedirectResponse(_analyses(ctx), status_code=303)
+
+
+def _analyses(ctx: CaseContext) -> str:
+    return f"/cases/{ctx.case.case_id}/analyses#judgements"
 
 
 @router.post("/cases/{case_id}/analyses/{name}")
@@ -156,3 +194,43 @@ def api_findings(
         ctx.ws, ctx.case.reference, subject=subject, method=method, limit=limit
     )
     return JSONResponse([f.to_dict() for f in found])
+
+
+class JudgementRequest(BaseModel):
+    """A judgement on two subjects (``kind:key``, or a bare number)."""
+
+    first: str
+    second: str
+    verdict: str = Field(description="same, not_same or unsure")
+    reason: str
+
+
+class ReversalRequest(BaseModel):
+    """Why a judgement is reversed."""
+
+    reason: str
+
+
+@api.get("/cases/{case_id}/judgements")
+def api_judgements(ctx: Reader, include_reversed: bool = False) -> JSONResponse:
+    """The case's judgements, newest first."""
+    found = judgements.list_judgements(
+        ctx.ws, ctx.case.reference, include_reversed=include_reversed
+    )
+    return JSONResponse([j.to_dict() for j in found])
+
+
+@api.post("/cases/{case_id}/judgements", status_code=201)
+def api_judge(body: JudgementRequest, ctx: Runner) -> JSONResponse:
+    """Record a judgement (an audited alteration)."""
+    view = judgements.record_judgement(
+        ctx.ws, ctx.case.reference, body.first, body.second, body.verdict, body.reason
+    )
+    return JSONResponse(view.to_dict(), status_code=201)
+
+
+@api.post("/cases/{case_id}/judgements/{judgement_id}/reverse")
+def api_reverse(judgement_id: str, body: ReversalRequest, ctx: Runner) -> JSONResponse:
+    """Reverse a judgement (an audited alteration; it stays on record)."""
+    view = judgements.reverse_judgement(ctx.ws, ctx.case.reference, judgement_id, body.reason)
+    return JSONResponse(view.to_dict())
