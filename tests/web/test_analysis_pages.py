@@ -189,3 +189,27 @@ def test_judgements_from_a_finding_listed_and_reversed(
     )
     assert made.status_code == 201
     assert made.json()["first"] == "number:+447700900001"
+
+
+def test_the_timeline_shows_the_findings_of_its_period(
+    ash_case: Workspace, make_app: MakeApp
+) -> None:
+    """X's common-contact finding spans 1 June 2026 09:00-12:00 UTC: shown on the timeline of
+    1 June, and of X, not on the timeline of 2 June onwards."""
+    client = TestClient(make_app())
+    token = sign_in(client, "ann")
+    case_id = cases.show_case(ash_case, "OP-ASH").id
+    client.post(
+        f"/cases/{case_id}/analyses/common_contacts",
+        data={"csrf_token": token},
+        follow_redirects=False,
+    )
+    day = client.get(
+        f"/cases/{case_id}/timeline", params={"from": "2026-06-01", "to": "2026-06-01"}
+    ).text
+    assert 'id="timeline-findings"' in day
+    assert f"{X} was in contact with 2 of the 2 target numbers" in day
+    later = client.get(f"/cases/{case_id}/timeline", params={"from": "2026-06-02"}).text
+    assert 'id="timeline-findings"' not in later
+    api = client.get(f"/api/cases/{case_id}/timeline", params={"from": "2026-06-01"}).json()
+    assert [f["kind"] for f in api["findings"]] == ["common_contact"]

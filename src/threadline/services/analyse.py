@@ -341,11 +341,15 @@ def case_findings(
     *,
     subject: str | None = None,
     method: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    timed: bool = False,
     limit: int = 200,
 ) -> list[StoredFinding]:
     """The case's current findings (of complete, not superseded runs), best first within each
-    run; only those about ``subject`` (an identifier as findings hold it, e.g. E.164) or of
-    analysis ``method`` (a name) when given.
+    run; only those about ``subject`` (an identifier as findings hold it, e.g. E.164), of
+    analysis ``method`` (a name), or whose events overlap ``start``..``end`` when given;
+    ``timed`` keeps only findings with times, earliest first (for the timeline).
 
     Raises:
         NotFound: no such case.
@@ -366,7 +370,18 @@ def case_findings(
         if method is not None:
             wanted = method.strip().replace("-", "_")
             query = query.where(AnalysisRunRow.method.like(f"{wanted}@%"))
-        query = query.order_by(AnalysisRunRow.method, FindingRow.rank).limit(limit)
+        if timed or start is not None or end is not None:
+            query = query.where(FindingRow.first_utc.is_not(None))
+        if start is not None:
+            query = query.where(FindingRow.last_utc >= start)
+        if end is not None:
+            query = query.where(FindingRow.first_utc < end)
+        order = (
+            (FindingRow.first_utc, FindingRow.id)
+            if timed
+            else (AnalysisRunRow.method, FindingRow.rank)
+        )
+        query = query.order_by(*order).limit(limit)
         return [_stored(row, run_method) for row, run_method in session.execute(query).all()]
 
 

@@ -238,6 +238,7 @@ def timeline_page(request: Request, ctx: Reader, query: Filters) -> Response:
     """The case's events in time order, filtered; times in UTC and UK local (GMT/BST)."""
     result = _timeline(ctx, query, 200)
     refs = [e.reference for e in exhibits.list_exhibits(ctx.ws, ctx.case.reference)]
+    findings = _timeline_findings(ctx, result.filters)
     return page(
         request,
         "timeline.html",
@@ -252,7 +253,21 @@ def timeline_page(request: Request, ctx: Reader, query: Filters) -> Response:
             "start": query.start or "",
             "end": query.end or "",
             "query_params": request.query_params,
+            "findings": findings,
         },
+    )
+
+
+def _timeline_findings(ctx: CaseContext, filters: Any) -> list[analyse.StoredFinding]:
+    """The findings whose events fall in the timeline's period (about its entity, if one)."""
+    return analyse.case_findings(
+        ctx.ws,
+        ctx.case.reference,
+        subject=filters.entity_key,
+        start=filters.start,
+        end=filters.end,
+        timed=True,
+        limit=50,
     )
 
 
@@ -260,5 +275,8 @@ def timeline_page(request: Request, ctx: Reader, query: Filters) -> Response:
 def api_timeline(
     ctx: Reader, query: Filters, limit: Annotated[int, Query(ge=1, le=1000)] = 200
 ) -> JSONResponse:
-    """A page of the timeline; pass ``next_cursor`` back as ``after`` for the next."""
-    return plain_json(_timeline(ctx, query, limit).to_dict())
+    """A page of the timeline (with the findings of its period); pass ``next_cursor`` back as
+    ``after`` for the next."""
+    result = _timeline(ctx, query, limit)
+    findings = _timeline_findings(ctx, result.filters)
+    return plain_json({**result.to_dict(), "findings": [f.to_dict() for f in findings]})
