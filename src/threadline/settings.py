@@ -7,6 +7,7 @@ module reads settings for itself (examples.md "Config"). Tests build ``Settings(
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -18,6 +19,28 @@ def _default_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # pragma: no cover - no passwd entry in odd containers
         return "unknown"
+
+
+#: Where the shared reference data's GB district boundaries are when Threadline runs from its
+#: source tree beside ``shared/`` (``<repo>/../shared/data/...``); never copied into the repo.
+_SHARED_BASEMAP = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "reference"
+    / "uk_geography"
+    / "uk_geojson_martinjc"
+    / "gb_topo_lad.json"
+)
+
+
+def _default_basemap() -> Path | None:
+    """``THREADLINE_BASEMAP`` if set (empty: no basemap), else the shared GB districts file if
+    it is there, else no basemap (the map still works, without outlines)."""
+    given = os.environ.get("THREADLINE_BASEMAP")
+    if given is not None:
+        return Path(given) if given.strip() else None
+    return _SHARED_BASEMAP if _SHARED_BASEMAP.is_file() else None
 
 
 class Settings(BaseSettings):
@@ -104,6 +127,14 @@ class Settings(BaseSettings):
         "served over TLS (directly or behind a proxy).",
     )
     """Whether the session cookie is marked Secure (HTTPS deployments)."""
+
+    basemap_path: Path | None = Field(
+        default_factory=_default_basemap,
+        description="TopoJSON file of area outlines drawn under the case map (set with "
+        "THREADLINE_BASEMAP or THREADLINE_BASEMAP_PATH; empty for none); default the GB local "
+        "authority districts of the shared reference data when present.",
+    )
+    """The case map's basemap (TopoJSON, read at run time; ``None``: no basemap)."""
 
     def resolved_database_url(self) -> str:
         """The case store URL, defaulting to the SQLite file in the workspace."""

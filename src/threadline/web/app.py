@@ -25,7 +25,18 @@ from threadline.web import errors
 from threadline.web.deps import csrf_protect
 from threadline.web.jobs import IngestJobs
 from threadline.web.render import make_templates
-from threadline.web.routes import admin, analyses, api, auth, cases, evidence, exhibits, phone
+from threadline.web.routes import (
+    admin,
+    analyses,
+    api,
+    auth,
+    cases,
+    evidence,
+    exhibits,
+    network,
+    phone,
+)
+from threadline.web.routes import map as case_map
 from threadline.web.security import BodyLimit, SecurityHeaders
 
 log = logging.getLogger(__name__)
@@ -81,11 +92,24 @@ def create_app(
     errors.install(app)
     static = resources.files("threadline.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for module in (auth, cases, exhibits, evidence, phone, analyses, admin, api):
+    for module in (
+        auth,
+        cases,
+        exhibits,
+        evidence,
+        phone,
+        analyses,
+        case_map,
+        network,
+        admin,
+        api,
+    ):
         app.include_router(module.router)
     app.include_router(evidence.api)
     app.include_router(phone.api)
     app.include_router(analyses.api)
+    app.include_router(case_map.api)
+    app.include_router(network.api)
     return app
 
 
