@@ -47,7 +47,6 @@ from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.anpr.directions import CAMERA_DIRECTIONS, direction_key
 from threadline.ingest.parsers.anpr.parser import AnprParser
 from threadline.ingest.parsers.anpr.transform import raw_keys
-from threadline.ingest.parsers.cdr_uk.parser import ISSUE_TEXT_LIMIT, MALFORMED_KEY
 from threadline.ingest.parsers.cell_list import (
     EASTING,
     LATITUDE,
@@ -64,6 +63,7 @@ from threadline.ingest.tabular import (
     read_csv_chunks,
     sniff_text,
 )
+from threadline.ingest.tabular_run import ISSUE_TEXT_LIMIT, MALFORMED_KEY
 from threadline.model.evidence_schema import ANPR_CAMERAS, SOURCE_ROWS
 
 __all__ = ["FIELDS", "READ_MARKERS", "AnprCamerasParser"]

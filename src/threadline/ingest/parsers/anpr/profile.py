@@ -10,34 +10,30 @@ column, a time format DuckDB cannot read or an unknown time basis is an error na
 the key, never ignored.
 
 The layout keys (``format``, ``encoding``, ``delimiter``, ``header_row``, ``sheet``) mean what they
-mean in a CDR mapping and are checked by the CDR profile's own validators, and time formats are
-tried in DuckDB exactly as the CDR reader tries them, so the two readers accept the same layouts.
+mean in a CDR mapping and are checked by the same validators, time formats are tried in DuckDB
+exactly as the CDR reader tries them and files are loaded the same way (all in
+:mod:`threadline.ingest.mapping_file`), so the two readers accept the same layouts.
 """
 
 from __future__ import annotations
 
-import functools
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
 from threadline.errors import ConfigError
+from threadline.ingest.mapping_file import (
+    MappingLayout,
+    ProfileSource,
+    StrictModel,
+    strptime_problem,
+)
 from threadline.ingest.parsers.anpr.directions import READ_DIRECTIONS, Direction, direction_key
-from threadline.ingest.parsers.cdr_uk.profile import Profile as CdrProfile
-from threadline.ingest.parsers.cdr_uk.profile import _strptime_problem
 from threadline.model.time_basis import parse_time_basis
 
 __all__ = [
+    "MAPPING_HELP",
+    "PROFILES",
     "AnprField",
     "AnprProfile",
     "ReadFormats",
@@ -67,11 +63,7 @@ MAPPING_HELP = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ReadFormats(_Strict):
+class ReadFormats(StrictModel):
     """The strptime format of the read time (``%d/%m/%Y %H:%M:%S``); split date and time columns
     are joined with one space before parsing."""
 
@@ -80,22 +72,15 @@ class ReadFormats(_Strict):
     @field_validator("read")
     @classmethod
     def _readable(cls, value: str) -> str:
-        if problem := _strptime_problem(value):
+        if problem := strptime_problem(value):
             raise ValueError(problem)
         return value
 
 
-class AnprProfile(_Strict):
-    """An ANPR read export mapping profile (see ``docs/parsers/anpr.md``)."""
+class AnprProfile(MappingLayout):
+    """An ANPR read export mapping profile (see ``docs/parsers/anpr.md``); the layout keys are
+    :class:`~threadline.ingest.mapping_file.MappingLayout`'s."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    description: str = ""
-    format: Literal["csv", "xlsx"] = "csv"
-    encoding: str = "utf-8"
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    header_row: int = Field(default=1, ge=1)
-    sheet: str | None = None
     time_basis: str | None = Field(
         default=None,
         description="utc, europe-london, an IANA zone or a fixed offset; if absent the user must "
@@ -110,16 +95,6 @@ class AnprProfile(_Strict):
         "compass codes and words are understood without it.",
     )
     ignore: list[str] = Field(default_factory=list)
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        return CdrProfile._known_encoding(value)
-
-    @field_validator("delimiter")
-    @classmethod
-    def _usable_delimiter(cls, value: str) -> str:
-        return CdrProfile._usable_delimiter(value)
 
     @field_validator("time_basis")
     @classmethod
@@ -178,64 +153,13 @@ class AnprProfile(_Strict):
         return table
 
 
-def _validate(data: object, origin: str) -> AnprProfile:
-    try:
-        return AnprProfile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{origin}: invalid ANPR mapping: {problems}") from exc
-
-
-def load_profile_file(path: Path) -> AnprProfile:
-    """Load and validate a user's ANPR mapping file.
-
-    Raises:
-        ConfigError: the file cannot be read, is not UTF-8 or not YAML, or breaks the mapping
-            format (the message names the file and each offending key).
-    """
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the mapping file: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: the mapping file is not UTF-8 text (byte {exc.start}): save it as UTF-8"
-        ) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return _validate(data, str(path))
-
-
-@functools.cache
-def _builtin_profiles() -> tuple[AnprProfile, ...]:
-    """The shipped profiles, read once: they are immutable package data."""
-    folder = resources.files("threadline.ingest.parsers.anpr").joinpath("profiles")
-    out = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            out.append(_validate(yaml.safe_load(entry.read_text("utf-8")), entry.name))
-    return tuple(out)
-
-
-def builtin_profiles() -> list[AnprProfile]:
-    """The ANPR profiles shipped with Threadline, sorted by name."""
-    return list(_builtin_profiles())
-
-
-def builtin_profile(name: str) -> AnprProfile:
-    """Return a shipped ANPR profile by name.
-
-    Raises:
-        ConfigError: no such profile; the message lists them.
-    """
-    profiles = builtin_profiles()
-    for profile in profiles:
-        if profile.name == name:
-            return profile
-    names = ", ".join(p.name for p in profiles)
-    raise ConfigError(f"no ANPR profile called {name!r}; profiles: {names}")
+#: The ANPR reader's profiles: shipped in ``profiles/*.yaml`` or a user's ``--mapping`` file.
+PROFILES: ProfileSource[AnprProfile] = ProfileSource(
+    "threadline.ingest.parsers.anpr", AnprProfile, "ANPR", "ANPR mapping"
+)
+#: Load and validate a user's mapping file (ConfigError naming the file and each bad key).
+load_profile_file = PROFILES.load_file
+#: The profiles shipped with Threadline, sorted by name.
+builtin_profiles = PROFILES.builtin
+#: A shipped profile by name (ConfigError listing the profiles if there is none).
+builtin_profile = PROFILES.named

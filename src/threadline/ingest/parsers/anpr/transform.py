@@ -37,12 +37,13 @@ import pyarrow.compute as pc
 from threadline.ingest.arrow_schema import conform
 from threadline.ingest.context import ISSUES_KEPT_PER_CODE, ParseContext
 from threadline.ingest.issue import Severity
+from threadline.ingest.mapping_file import fold_header
 from threadline.ingest.parsers.anpr.directions import direction_key
 from threadline.ingest.parsers.anpr.profile import AnprField, AnprProfile
-from threadline.ingest.parsers.cdr_uk.profile import fold_header
 from threadline.ingest.parsers.cell_list import _DECIMAL, UK_BOX
 from threadline.ingest.sql import connect_offline, row_id_sql, sql_literal
 from threadline.ingest.tabular import TabularChunk
+from threadline.ingest.tabular_run import ValueCount, issue_value_counts
 from threadline.model.evidence_schema import ANPR_READS, SOURCE_ROWS, Table
 from threadline.model.time_basis import PLAUSIBLE_YEARS, TimeBasis, local_segments
 from threadline.model.vrm import normalise_vrm
@@ -478,27 +479,16 @@ class ReadsTransform:
         for code, items in by_code.items():
             severity, message = self._meta[code]
             items.sort(key=lambda item: (item[1].first_row, item[0]))
-            if severity is Severity.INFO:
-                rows = sum(t.count for _, t in items) + self._overflow.get(code, 0)
-                self.ctx.issue(
-                    severity,
-                    code,
-                    f"{message}: {len(items)} distinct value(s) in {rows} row(s)",
-                    locator=f"row={items[0][1].first_row}",
-                    value=items[0][0],
-                    count=rows,
-                )
-                continue
-            for value, tally in items:
-                self.ctx.issue(
-                    severity,
-                    code,
-                    f"{message} ({tally.count} row(s), first at row {tally.first_row})",
-                    locator=f"row={tally.first_row}",
-                    value=value,
-                    count=tally.count,
-                )
-            if self._overflow.get(code):
+            issue_value_counts(
+                self.ctx,
+                severity,
+                code,
+                [ValueCount(v, message, t.count, t.first_row) for v, t in items],
+                summary=message,
+                extra_rows=self._overflow.get(code, 0),
+            )
+            # a summary already counts the overflow; one issue per value cannot, so it is tallied
+            if severity is not Severity.INFO and self._overflow.get(code):
                 self.ctx.tally(severity, code, message, self._overflow[code])
 
     # -----------------------------------------------------------------------------------------

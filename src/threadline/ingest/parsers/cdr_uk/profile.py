@@ -5,30 +5,35 @@ so the CDR reader is driven by declarative mapping files (YAML), not code. Threa
 for the layouts it knows (``profiles/*.yaml``); a user writes one for a layout nobody has seen
 before, in the same format, and passes it with ``--mapping FILE``. The format is documented in
 ``docs/cdr-mapping.md``. Files are validated strictly: an unknown key is an error, not ignored
-(examples.md anti-pattern "unknown YAML keys ignored").
+(examples.md anti-pattern "unknown YAML keys ignored"). The layout keys, their checks and the
+loading are shared with the other mapping-driven readers (:mod:`threadline.ingest.mapping_file`).
 """
 
 from __future__ import annotations
 
-import codecs
-import functools
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
-import duckdb
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import Field, field_validator, model_validator
+
+from threadline.ingest.mapping_file import (
+    MappingLayout,
+    ProfileSource,
+    StrictModel,
+    fold_header,
+    strptime_problem,
 )
 
-from threadline.errors import ConfigError
-from threadline.ingest.sql import connect_offline, sql_literal
+__all__ = [
+    "PROFILES",
+    "CanonicalField",
+    "Profile",
+    "RecordType",
+    "TimeFormats",
+    "builtin_profile",
+    "builtin_profiles",
+    "fold_header",
+    "load_profile_file",
+]
 
 CanonicalField = Literal[
     "record_type",
@@ -55,11 +60,7 @@ CanonicalField = Literal[
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RecordType(_Strict):
+class RecordType(StrictModel):
     """How one record-type value maps to a canonical table and direction."""
 
     match: str = Field(description="The value in the record-type column(s), case-insensitive.")
@@ -68,35 +69,7 @@ class RecordType(_Strict):
     message_type: Literal["sms", "mms"] | None = None
 
 
-@functools.lru_cache(maxsize=256)
-def _strptime_problem(fmt: str) -> str | None:
-    """Why DuckDB cannot use ``fmt`` to read the times of a CDR, or None if it can.
-
-    The times are parsed by DuckDB's ``try_strptime`` (see ``transform.py``), so the format is
-    tried there, the same way, when the mapping is loaded: a mistake is then reported against
-    the mapping file's key instead of failing in the middle of an ingest. A format with ``%z``
-    or ``%Z`` is refused too: DuckDB would then read the offset written in each time and return
-    UTC instants, and the profile's time basis would be applied a second time.
-    """
-    con = connect_offline()
-    try:
-        kind = con.execute(
-            f"SELECT typeof(try_strptime('2026-01-01', {sql_literal(fmt)}))"
-        ).fetchone()
-    except duckdb.Error as exc:
-        return f"{fmt!r} is not a strptime format DuckDB can read: {exc}"
-    finally:
-        con.close()
-    if kind is not None and kind[0] != "TIMESTAMP":
-        return (
-            f"{fmt!r} reads a UTC offset or zone name (%z or %Z), which is not supported: the "
-            "offset would be applied twice. Leave it out of the format and declare it as the "
-            "time basis instead (time_basis: 'UTC+01:00', an IANA zone or europe-london)"
-        )
-    return None
-
-
-class TimeFormats(_Strict):
+class TimeFormats(StrictModel):
     """strptime formats (``%d/%m/%Y %H:%M:%S``) for start and end; split date and time columns
     are joined with one space before parsing."""
 
@@ -106,27 +79,15 @@ class TimeFormats(_Strict):
     @field_validator("start", "end")
     @classmethod
     def _readable(cls, value: str | None) -> str | None:
-        if value is not None and (problem := _strptime_problem(value)):
+        if value is not None and (problem := strptime_problem(value)):
             raise ValueError(problem)
         return value
 
 
-class Profile(_Strict):
-    """A CDR mapping profile (see ``docs/cdr-mapping.md``)."""
+class Profile(MappingLayout):
+    """A CDR mapping profile (see ``docs/cdr-mapping.md``); the layout keys are
+    :class:`~threadline.ingest.mapping_file.MappingLayout`'s."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    description: str = ""
-    format: Literal["csv", "xlsx"] = "csv"
-    encoding: str = "utf-8"
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    header_row: int = Field(default=1, ge=1)
-    sheet: str | None = None
-    time_basis: str | None = Field(
-        default=None,
-        description="utc, europe-london, an IANA zone or a fixed offset; if absent the user must "
-        "declare it at ingest (requirement 21).",
-    )
     parties: Literal["a_b", "target_other"] = Field(
         default="a_b",
         description="a_b: A/B/C party columns. target_other: a target column, an other-party "
@@ -140,33 +101,6 @@ class Profile(_Strict):
     cell_mnc: str | None = Field(default=None, pattern=r"^\d{2,3}$")
     record_types: list[RecordType]
     ignore: list[str] = Field(default_factory=list)
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        # a mistake here would otherwise surface as a LookupError deep inside the CSV reader
-        try:
-            codec = codecs.lookup(value)
-        except LookupError:
-            codec = None
-        # codecs that are not text encodings (base64, rot13, zlib) cannot decode a CSV either
-        if codec is None or not getattr(codec, "_is_text_encoding", True):
-            raise ValueError(
-                f"{value!r} is not a text encoding Python knows: use a codec name such as utf-8, "
-                "utf-8-sig, cp1252 or utf-16"
-            )
-        return value
-
-    @field_validator("delimiter")
-    @classmethod
-    def _usable_delimiter(cls, value: str) -> str:
-        # a letter or digit would split values, a quote would end quoting, a line break a record
-        if value.isalnum() or value in "\"'\r\n":
-            raise ValueError(
-                f"{value!r} cannot be a delimiter: it may not be a letter, a digit, a quote or "
-                "a line break"
-            )
-        return value
 
     @model_validator(mode="after")
     def _check(self) -> Profile:
@@ -207,69 +141,13 @@ class Profile(_Strict):
         return out
 
 
-def fold_header(name: str) -> str:
-    """Compare headers without regard to case or runs of white space."""
-    return " ".join(name.split()).casefold()
-
-
-def _validate(data: object, origin: str) -> Profile:
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{origin}: invalid mapping: {problems}") from exc
-
-
-def load_profile_file(path: Path) -> Profile:
-    """Load and validate a user's mapping file.
-
-    Raises:
-        ConfigError: the file cannot be read, is not UTF-8 or not YAML, or breaks the mapping
-            format (the message names the file and each offending key).
-    """
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the mapping file: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: the mapping file is not UTF-8 text (byte {exc.start}): save it as UTF-8"
-        ) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return _validate(data, str(path))
-
-
-@functools.cache
-def _builtin_profiles() -> tuple[Profile, ...]:
-    """The shipped profiles, read once: they are immutable package data."""
-    folder = resources.files("threadline.ingest.parsers.cdr_uk").joinpath("profiles")
-    out = []
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            out.append(_validate(yaml.safe_load(entry.read_text("utf-8")), entry.name))
-    return tuple(out)
-
-
-def builtin_profiles() -> list[Profile]:
-    """The profiles shipped with Threadline, sorted by name."""
-    return list(_builtin_profiles())
-
-
-def builtin_profile(name: str) -> Profile:
-    """Return a shipped profile by name.
-
-    Raises:
-        ConfigError: no such profile; the message lists them.
-    """
-    profiles = builtin_profiles()
-    for profile in profiles:
-        if profile.name == name:
-            return profile
-    names = ", ".join(p.name for p in profiles)
-    raise ConfigError(f"no CDR profile called {name!r}; profiles: {names}")
+#: The CDR reader's profiles: shipped in ``profiles/*.yaml`` or a user's ``--mapping`` file.
+PROFILES: ProfileSource[Profile] = ProfileSource(
+    "threadline.ingest.parsers.cdr_uk", Profile, "CDR", "mapping"
+)
+#: Load and validate a user's mapping file (ConfigError naming the file and each bad key).
+load_profile_file = PROFILES.load_file
+#: The profiles shipped with Threadline, sorted by name.
+builtin_profiles = PROFILES.builtin
+#: A shipped profile by name (ConfigError listing the profiles if there is none).
+builtin_profile = PROFILES.named

@@ -37,6 +37,7 @@ from threadline.ingest.issue import Severity
 from threadline.ingest.parsers.cdr_uk.profile import CanonicalField, Profile, fold_header
 from threadline.ingest.sql import connect_offline, row_id_sql, sql_literal
 from threadline.ingest.tabular import TabularChunk
+from threadline.ingest.tabular_run import ValueCount, issue_value_counts
 from threadline.model.cell_id import parse_cell_id
 from threadline.model.evidence_schema import CALLS, DATA_SESSIONS, MESSAGES, SOURCE_ROWS, Table
 from threadline.model.imei import ImeiKind, normalise_imei
@@ -715,28 +716,16 @@ class CdrTransform:
             by_kind.setdefault(code, []).append((value, tally))
         for code, items in by_kind.items():
             severity, text = self._value_meta[(code, items[0][0])]
-            if severity is Severity.INFO:
-                rows = sum(t.count for _, t in items)
-                first = min(t.first_row or 0 for _, t in items)
-                self.ctx.issue(
-                    severity,
-                    code,
-                    f"{text}: {len(items)} distinct value(s) in {rows} row(s)",
-                    locator=f"row={first}",
-                    value=items[0][0],
-                    count=rows,
-                )
-                continue
-            for value, tally in items:
-                self.ctx.issue(
-                    severity,
-                    code,
-                    f"{self._value_meta[(code, value)][1]} ({tally.count} row(s), first at row "
-                    f"{tally.first_row})",
-                    locator=f"row={tally.first_row}",
-                    value=value,
-                    count=tally.count,
-                )
+            issue_value_counts(
+                self.ctx,
+                severity,
+                code,
+                [
+                    ValueCount(v, self._value_meta[(code, v)][1], t.count, t.first_row or 0)
+                    for v, t in items
+                ],
+                summary=text,
+            )
 
     # -----------------------------------------------------------------------------------------
     # emitting
