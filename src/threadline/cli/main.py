@@ -600,11 +600,8 @@ def analyse(
         return
     if not case:
         raise ConfigError("--case is required")
-    info = next(
-        (i for i in analyse_service.available_analyses() if i.name == name.replace("-", "_")),
-        None,
-    )
-    parameters = analyse_service.parameters_from_pairs(info, param or []) if info else {}
+    info = analyse_service.analysis_info(name)
+    parameters = analyse_service.parameters_from_pairs(info, param or [])
     with workspace(home) as ws:
         outcome = analyse_service.run_analysis(ws, case, name, parameters, force=force)
 

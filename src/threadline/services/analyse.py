@@ -63,6 +63,7 @@ from threadline.store.tables import (
 __all__ = [
     "AnalysisOutcome",
     "StoredFinding",
+    "analysis_info",
     "available_analyses",
     "case_findings",
     "parameters_from_pairs",
@@ -123,6 +124,15 @@ class AnalysisOutcome:
 def available_analyses() -> list[AnalysisInfo]:
     """Every registered analysis, by name."""
     return [a.info for a in AnalysisRegistry.from_entry_points().analyses]
+
+
+def analysis_info(name: str) -> AnalysisInfo:
+    """The analysis called ``name`` (``-`` read as ``_``).
+
+    Raises:
+        NotFound: no such analysis; the message lists the available ones.
+    """
+    return AnalysisRegistry.from_entry_points().get(name).info
 
 
 def parameters_from_pairs(info: AnalysisInfo, pairs: list[str]) -> dict[str, Any]:

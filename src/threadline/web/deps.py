@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -105,6 +106,17 @@ class CaseContext:
             ).allowed
             for action in Action
             if action.case_scoped
+        }
+
+    def page_context(self, title: str) -> dict[str, Any]:
+        """What every case page's template is given: its title, the case, its marking, what
+        the user may do here, and whether force policy requires a justification."""
+        return {
+            "title": f"{self.case.reference} — {title}",
+            "case": self.case,
+            "marking": self.case.marking,
+            "can": self.can,
+            "justification_required": self.ws.settings.justification_required,
         }
 
 

@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from threadline.analysis.contract import AnalysisInfo
-from threadline.errors import NotFound
 from threadline.model.access import Action
 from threadline.services import analyse, judgements
 from threadline.web.deps import CaseContext, case_access
@@ -28,14 +27,6 @@ api = APIRouter(prefix="/api", tags=["analyses"])
 
 Reader = Annotated[CaseContext, Depends(case_access(Action.EVIDENCE_READ))]
 Runner = Annotated[CaseContext, Depends(case_access(Action.ANALYSIS_RUN))]
-
-
-def _info(name: str) -> AnalysisInfo:
-    wanted = name.replace("-", "_")
-    for info in analyse.available_analyses():
-        if info.name == wanted:
-            return info
-    raise NotFound(f"no analysis called {name!r}")
 
 
 def _parameters(info: AnalysisInfo) -> list[dict[str, Any]]:
@@ -54,15 +45,6 @@ def _parameters(info: AnalysisInfo) -> list[dict[str, Any]]:
     return out
 
 
-def _base(ctx: CaseContext, title: str) -> dict[str, Any]:
-    return {
-        "title": f"{ctx.case.reference} — {title}",
-        "case": ctx.case,
-        "marking": ctx.case.marking,
-        "can": ctx.can,
-    }
-
-
 @router.get("/cases/{case_id}/analyses")
 def analyses_page(request: Request, ctx: Reader) -> Response:
     """The analyses, with each one's current findings count and a form to run it."""
@@ -79,7 +61,7 @@ def analyses_page(request: Request, ctx: Reader) -> Response:
     return page(
         request,
         "analyses.html",
-        {**_base(ctx, "analyses"), "analyses": infos, "judgements": judged},
+        {**ctx.page_context("analyses"), "analyses": infos, "judgements": judged},
     )
 
 
@@ -119,7 +101,7 @@ def _analyses(ctx: CaseContext) -> str:
 @router.post("/cases/{case_id}/analyses/{name}")
 async def analysis_run(request: Request, name: str, ctx: Runner) -> Response:
     """Run an analysis with the parameters filled in (empty fields keep their defaults)."""
-    info = _info(name)
+    info = analyse.analysis_info(name)
     form = await request.form()
     pairs = [
         f"{key}={value}"
@@ -135,13 +117,13 @@ async def analysis_run(request: Request, name: str, ctx: Runner) -> Response:
 @router.get("/cases/{case_id}/analyses/{name}")
 def analysis_page(request: Request, name: str, ctx: Reader) -> Response:
     """An analysis's current findings, best first, each with its rows."""
-    info = _info(name)
+    info = analyse.analysis_info(name)
     findings = analyse.case_findings(ctx.ws, ctx.case.reference, method=info.name, limit=1000)
     return page(
         request,
         "analysis.html",
         {
-            **_base(ctx, info.title),
+            **ctx.page_context(info.title),
             "info": info,
             "parameters": _parameters(info),
             "findings": findings,
@@ -177,7 +159,11 @@ def api_analyses(ctx: Reader) -> JSONResponse:
 def api_run(name: str, body: RunRequest, ctx: Runner) -> JSONResponse:
     """Run an analysis (logged as a combination); its run and findings."""
     outcome = analyse.run_analysis(
-        ctx.ws, ctx.case.reference, _info(name).name, body.parameters, force=body.force
+        ctx.ws,
+        ctx.case.reference,
+        analyse.analysis_info(name).name,
+        body.parameters,
+        force=body.force,
     )
     return JSONResponse(outcome.to_dict())
 

@@ -42,23 +42,13 @@ def plain_json(data: Json) -> JSONResponse:
     return JSONResponse(data)
 
 
-def _base(ctx: CaseContext, title: str) -> dict[str, Any]:
-    return {
-        "title": f"{ctx.case.reference} — {title}",
-        "case": ctx.case,
-        "marking": ctx.case.marking,
-        "can": ctx.can,
-        "justification_required": ctx.ws.settings.justification_required,
-    }
-
-
 # --- search -------------------------------------------------------------------------------
 
 
 @router.get("/cases/{case_id}/search")
 def search_form(request: Request, ctx: Reader) -> Response:
     """The search form."""
-    return page(request, "search.html", {**_base(ctx, "search"), "results": None, "q": ""})
+    return page(request, "search.html", {**ctx.page_context("search"), "results": None, "q": ""})
 
 
 @router.post("/cases/{case_id}/search")
@@ -85,7 +75,7 @@ def search_page(
         request,
         "search.html",
         {
-            **_base(ctx, "search"),
+            **ctx.page_context("search"),
             "results": results,
             "q": q,
             "order": order,
@@ -128,7 +118,7 @@ def api_search(body: SearchRequest, ctx: Reader) -> JSONResponse:
 def record_page(request: Request, row_id: str, ctx: Reader) -> Response:
     """One evidence row in full, with its exhibit, locator and the source record as read."""
     view = records.open_record(ctx.ws, ctx.case.reference, row_id)
-    return page(request, "record.html", {**_base(ctx, "record"), "record": view})
+    return page(request, "record.html", {**ctx.page_context("record"), "record": view})
 
 
 @api.get("/cases/{case_id}/records/{row_id}")
@@ -165,7 +155,7 @@ def entity_page(
     return page(
         request,
         "entity.html",
-        {**_base(ctx, profile.label), "profile": profile, "findings": findings},
+        {**ctx.page_context(profile.label), "profile": profile, "findings": findings},
     )
 
 
@@ -243,7 +233,7 @@ def timeline_page(request: Request, ctx: Reader, query: Filters) -> Response:
         request,
         "timeline.html",
         {
-            **_base(ctx, "timeline"),
+            **ctx.page_context("timeline"),
             "timeline": result,
             "types": list(EVENT_TIMES),
             "exhibit_refs": refs,

@@ -71,11 +71,7 @@ def _context(
     form: dict[str, str],
 ) -> dict[str, Any]:
     return {
-        "title": f"{ctx.case.reference} — map",
-        "case": ctx.case,
-        "marking": ctx.case.marking,
-        "can": ctx.can,
-        "justification_required": ctx.ws.settings.justification_required,
+        **ctx.page_context("map"),
         "map": drawn,
         "map_data": drawn.to_dict() if drawn is not None else None,
         "form": form,

@@ -64,10 +64,7 @@ def network_page(request: Request, ctx: Reader) -> Response:
         evidence = read_case_evidence(session, ctx.case.reference)
     references = sorted(evidence.exhibits.values(), key=natural_key)
     context: dict[str, Any] = {
-        "title": f"{ctx.case.reference} — network",
-        "case": ctx.case,
-        "marking": ctx.case.marking,
-        "can": ctx.can,
+        **ctx.page_context("network"),
         "caveat": missing_data_caveat(references) if references else "",
         "kinds": network.DEFAULT_KINDS,
         "max_nodes": network.MAX_NODES,
