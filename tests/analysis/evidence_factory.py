@@ -7,6 +7,7 @@ hand in the test.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from threadline.analysis.contact_events import ENDS_TABLE, ends_table_sql
 from threadline.analysis.evidence import Evidence
 from threadline.ingest.arrow_schema import arrow_schema
 from threadline.model.evidence_schema import TABLES
@@ -86,3 +88,10 @@ def make_evidence(
         con.register(f"_{table.name}_data", data)
         con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM _{table.name}_data")
     return Evidence(con, dict(exhibits or {}), tuple(targets))
+
+
+def with_contact_events(evidence: Evidence) -> Evidence:
+    """The same evidence offering the read copy's contact-event table, made in its connection
+    as :func:`threadline.services.derived.read_copy_tables` makes it in a read copy."""
+    evidence.con.execute(f"CREATE TABLE {ENDS_TABLE} AS {ends_table_sql()}")
+    return dataclasses.replace(evidence, derived=evidence.derived | {ENDS_TABLE})

@@ -65,7 +65,7 @@ def test_analyse_and_judge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     args = ("analyse", "contact-profile", "--case", "OP-OAK", "-p", "numbers=07700 900001")
     first = run_json(capsys, *args, "--home", home)
     assert isinstance(first, dict)
-    assert first["method"] == "contact_profile@1.0.0"
+    assert first["method"] == "contact_profile@1.1.0"
     assert first["parameters"]["numbers"] == ["+447700900001"]
     (profile,) = first["findings"]
     assert profile["detail"]["events_by_medium"] == {"call": {"made": 1, "received": 1}}

@@ -11,13 +11,16 @@ each in contact with one target only (the other), so with k = 2 nothing else is 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from threadline.analysis.contact_events import ENDS_TABLE
+from threadline.analysis.evidence import Evidence
 from threadline.errors import ConfigError
 from threadline.ingest.context import IngestOptions
-from threadline.services import analyse, cases, exhibits, ingest
+from threadline.services import analyse, cases, exhibits, ingest, search
 from threadline.services.exhibits import CommsData
 from threadline.services.workspace import Workspace
 from threadline.store.tables import AnalysisRunRow, AuditEntryRow
@@ -65,7 +68,7 @@ def test_findings_are_stored_with_their_run_and_repeat_runs_are_not_redone(
 ) -> None:
     _case(workspace, tmp_path)
     first = analyse.run_analysis(workspace, "OP-ASH", "common-contacts", {"k": "2"})
-    assert first.method == "common_contacts@1.0.0"
+    assert first.method == "common_contacts@1.1.0"
     assert first.parameters["k"] == 2
     assert not first.already_done
     (finding,) = first.findings
@@ -110,6 +113,31 @@ def test_new_evidence_means_a_new_run(workspace: Workspace, tmp_path: Path) -> N
     (profile,) = after.findings
     assert profile.detail["events_by_medium"] == {"call": {"made": 1, "received": 2}}
     assert profile.detail["call_seconds"] == 60 + 30 + 20
+
+
+def test_analyses_read_the_contact_events_of_the_read_copy(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the read copy is made (after ingest, with the search index), the analyses are
+    offered its contact-event table, and the finding is the one worked out above."""
+    _case(workspace, tmp_path)
+    offered: list[frozenset[str]] = []
+
+    class Recording(Evidence):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            offered.append(self.derived)
+
+    monkeypatch.setattr(analyse, "Evidence", Recording)
+    formed = analyse.run_analysis(workspace, "OP-ASH", "common_contacts", {"k": 2})
+    search.build_search_index(workspace, "OP-ASH")
+    read = analyse.run_analysis(workspace, "OP-ASH", "common_contacts", {"k": 2}, force=True)
+    assert ENDS_TABLE not in offered[0]
+    assert ENDS_TABLE in offered[1]
+    (finding,) = read.findings
+    assert finding.subjects == [X, T1, T2]
+    assert len(finding.derived_from) == 3
+    assert [f.finding_id for f in read.findings] == [f.finding_id for f in formed.findings]
 
 
 def test_bad_parameters_are_named(workspace: Workspace, tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_an_analyst_runs_an_analysis_and_reads_its_findings(
     ).json()
     # T2 -> X at 12:00 was not preceded by contact into T2; T1 -> X 09:00 then X -> T1 10:00 is
     # a call back (C = A), so no chain: nothing found
-    assert (again["method"], again["findings"]) == ("call_chains@1.0.0", [])
+    assert (again["method"], again["findings"]) == ("call_chains@1.1.0", [])
     found = client.get(f"/api/cases/{case_id}/findings", params={"subject": X}).json()
     assert [f["subjects"] for f in found] == [[X, "+447700900001", "+447700900002"]]
 

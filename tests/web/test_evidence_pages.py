@@ -180,7 +180,7 @@ def test_entity_profiles_show_the_findings_about_them(
     number = entity_id(EntityKind.NUMBER, "+447700900321")
     html = client.get(f"/cases/{case_id}/entities/{number}").text
     assert 'id="entity-findings"' in html
-    assert "contact_profile@1.0.0" in html
+    assert "contact_profile@1.1.0" in html
     assert "+447700900321: 1 contact event(s) (1 SMS; 1 made, 0 received)" in html
     assert f"/cases/{case_id}/records/{finding.derived_from[0]}" in html
     api = client.get(f"/api/cases/{case_id}/entities/{number}").json()

@@ -321,7 +321,7 @@ class Brokers:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="brokers",
-        version="1.0.0",
+        version="1.1.0",
         title="Brokers",
         summary="Numbers on the path between others who have no direct contact (A contacted "
         "it, it contacted C), counted by Gould–Fernandez role (coordinator, itinerant, "

@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Final
 from pydantic import Field, field_validator
 
 from threadline.analysis.common_contacts import normalise_numbers
-from threadline.analysis.contact_events import contact_events_sql
+from threadline.analysis.contact_events import contact_ends_sql, precomputed
 from threadline.analysis.contract import AnalysisInfo, Parameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.handset_history import (
@@ -92,13 +92,10 @@ class BurnerIndicatorsParameters(Parameters):
         return normalise_numbers(value)
 
 
-_SQL: Final = f"""
-WITH events AS ({contact_events_sql()}),
-ends AS (
-    SELECT a_party AS number, b_party AS other, earliest_utc, latest_utc, row_ids FROM events
-    UNION ALL
-    SELECT b_party AS number, a_party AS other, earliest_utc, latest_utc, row_ids FROM events
-),
+def _sql(ends: str) -> str:
+    """The indicators' query over the contact-event ends ``ends``."""
+    return f"""
+WITH ends AS (SELECT number, other, earliest_utc, latest_utc, row_ids FROM ({ends}) AS ends),
 bounds AS (SELECT MIN(earliest_utc) AS start_at, MAX(latest_utc) AS end_at FROM ends),
 assessed AS (
     SELECT number FROM ends
@@ -203,7 +200,7 @@ class BurnerIndicators:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="burner_indicators",
-        version="1.0.0",
+        version="1.1.0",
         title="Burner indicators",
         summary="Numbers showing indicators consistent with a disposable phone: short-lived, "
         "few counterparts, contact only or mostly with one group, handset changes; each "
@@ -218,8 +215,9 @@ class BurnerIndicators:
         """One finding per number meeting at least ``min_indicators``, most indicators first."""
         targets = sorted(set(evidence.targets))
         group_defined = bool(parameters.group or targets)
+        ends = contact_ends_sql(from_table=precomputed(evidence, parameters.same_event_seconds))
         rows = evidence.rows(
-            _SQL,
+            _sql(ends),
             {
                 "numbers": parameters.numbers,
                 "targets": targets,

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 
 from threadline.analysis.common_contacts import normalise_numbers
-from threadline.analysis.contact_events import contact_events_sql
+from threadline.analysis.contact_events import contact_events_sql, precomputed
 from threadline.analysis.contract import AnalysisInfo, Parameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.wording import period_phrase
@@ -62,7 +62,7 @@ class CallChains:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="call_chains",
-        version="1.0.0",
+        version="1.1.0",
         title="Call chains",
         summary="A contacts B, then B contacts C within the window: possible relays of "
         "instructions, counted over occasions, with both legs' records.",
@@ -73,7 +73,7 @@ class CallChains:
 
     def run(self, evidence: Evidence, parameters: CallChainsParameters) -> list[Finding]:
         """The chains with at least ``min_occasions`` occasions, most frequent first."""
-        events = contact_events_sql()
+        events = contact_events_sql(from_table=precomputed(evidence, parameters.same_event_seconds))
         sql = f"""
         WITH events AS (SELECT * FROM ({events}) WHERE exact),
         legs AS (
@@ -81,8 +81,9 @@ class CallChains:
                    first.at_utc AS first_at, second.at_utc AS second_at,
                    first.row_ids AS first_rows, second.row_ids AS second_rows,
                    ROW_NUMBER() OVER (
-                       PARTITION BY second.a_party, second.b_party, second.at_utc, first.a_party
-                       ORDER BY first.at_utc DESC
+                       PARTITION BY second.a_party, second.b_party, second.medium,
+                                    second.row_ids, first.a_party
+                       ORDER BY first.at_utc DESC, first.medium, first.row_ids
                    ) AS nth
             FROM events AS first
             JOIN events AS second
@@ -96,7 +97,7 @@ class CallChains:
                COUNT(*) AS occasions,
                MIN(first_at) AS first_utc,
                MAX(second_at) AS last_utc,
-               LIST(epoch(second_at) - epoch(first_at) ORDER BY first_at) AS gaps,
+               LIST(epoch(second_at) - epoch(first_at) ORDER BY first_at, second_at) AS gaps,
                FLATTEN(LIST(first_rows || second_rows)) AS row_ids
         FROM legs
         WHERE nth = 1

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from threadline.analysis.contact_events import contact_events_sql
+from threadline.analysis.contact_events import contact_ends_sql, precomputed
 from threadline.analysis.contract import AnalysisInfo, Parameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.wording import count_phrase, period_phrase
@@ -77,7 +77,7 @@ class CommonContacts:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="common_contacts",
-        version="1.0.0",
+        version="1.1.0",
         title="Common contacts",
         summary="Numbers in contact (calls and messages, each event counted once however many "
         "exhibits hold it) with at least k of the target numbers, with the records behind "
@@ -100,17 +100,12 @@ class CommonContacts:
                 "no target numbers: give them (targets) or record the target number of each "
                 "communications data exhibit"
             )
-        events = contact_events_sql(
-            "list_contains($targets, a_party) OR list_contains($targets, b_party)"
+        ends = contact_ends_sql(
+            "$targets", from_table=precomputed(evidence, parameters.same_event_seconds)
         )
         sql = f"""
-        WITH events AS ({events}),
-        ends AS (
-            SELECT a_party AS target, b_party AS other, * EXCLUDE (a_party, b_party)
-            FROM events WHERE list_contains($targets, a_party)
-            UNION ALL
-            SELECT b_party AS target, a_party AS other, * EXCLUDE (a_party, b_party)
-            FROM events WHERE list_contains($targets, b_party)
+        WITH ends AS (
+            SELECT number AS target, * EXCLUDE (number) FROM ({ends}) AS touching
         ),
         common AS (
             SELECT other FROM ends GROUP BY other HAVING COUNT(DISTINCT target) >= $k

@@ -147,7 +147,7 @@ class Communities:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="communities",
-        version="1.0.0",
+        version="1.1.0",
         title="Communities",
         summary="Groups of numbers in more contact with each other than with the rest "
         "(Leiden, modularity, fixed seed) as candidate networks: members, density, how much "

@@ -15,6 +15,20 @@ are two texts). A record whose time is not exact (the repeated autumn hour, a ha
 without a zone) cannot be matched and is an event of its own. Every event keeps all its records'
 row ids, so a finding built on events still cites every row.
 
+Events are formed from all the records between two numbers, then a period (``since``, ``until``)
+keeps the events whose possible times overlap it: an event never changes with the period asked
+about (a call whose records straddle the period's start is in it or not as a whole).
+
+Contact events are the base of most communications analyses, and at scale forming them is most
+of their work (sorting every record in windows and gathering row ids). So the case's read copy
+holds them, formed once with the default matching interval
+(:data:`DEFAULT_SAME_EVENT_SECONDS`), as the derived table :data:`ENDS_TABLE`: every event
+twice, once for each of its numbers (``number``, ``other``, ``role`` 'made' or 'received'),
+sorted by a hash of the number, so that one number's events are one run of rows. An analysis asks
+:func:`precomputed` whether its evidence offers that table for its interval and reads it; where it
+does not (the Parquet files alone, another interval) the same events are formed on the fly by
+the same SQL, so results never depend on which was read.
+
 The SQL is standard (window functions, ``LAG`` and running sums) so that it runs unchanged on
 another engine; parameters are named and bound (``$name``), never pasted into the text.
 """
@@ -23,13 +37,39 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["EVENTS_COLUMNS", "contact_events_sql", "contact_records_sql"]
+from threadline.analysis.evidence import Evidence
+
+__all__ = [
+    "DEFAULT_SAME_EVENT_SECONDS",
+    "ENDS_COLUMNS",
+    "ENDS_TABLE",
+    "EVENTS_COLUMNS",
+    "EVENT_TABLES",
+    "contact_ends_sql",
+    "contact_events_sql",
+    "contact_records_sql",
+    "ends_table_sql",
+    "precomputed",
+]
 
 #: The columns of the events relation :func:`contact_events_sql` defines.
 EVENTS_COLUMNS: Final = (
     "a_party, b_party, medium, at_utc, earliest_utc, latest_utc, exact, duration_s, "
     "records, exhibits, row_ids, exhibit_ids, directions"
 )
+
+#: The columns of the ends relation :func:`contact_ends_sql` defines: one of the event's
+#: numbers, the other, whether that number made or received it, then the event's own columns.
+ENDS_COLUMNS: Final = f"number, other, role, {EVENTS_COLUMNS}"
+
+#: The read copy's derived table of contact events, one row per end (see the module docstring).
+ENDS_TABLE: Final = "contact_event_ends"
+
+#: The matching interval of the derived table: every analysis's default ``same_event_seconds``.
+DEFAULT_SAME_EVENT_SECONDS: Final = 10.0
+
+#: The canonical tables the events are formed from.
+EVENT_TABLES: Final = ("calls", "messages")
 
 _RECORDS: Final = """
     SELECT row_id, exhibit_id, 'call' AS medium, direction, a_party, b_party,
@@ -50,6 +90,19 @@ _RECORDS: Final = """
     WHERE a_party IS NOT NULL AND b_party IS NOT NULL AND a_party <> b_party
 """
 
+_IN_PERIOD: Final = (
+    "($since IS NULL OR latest_utc >= $since) AND ($until IS NULL OR earliest_utc < $until)"
+)
+
+# The table's events hold only for its own interval: a query of it that is asked for another
+# returns nothing rather than wrong events (the caller asks :func:`precomputed` first).
+_TABLE_INTERVAL: Final = f"CAST($same_event_seconds AS DOUBLE) = {DEFAULT_SAME_EVENT_SECONDS!r}"
+
+
+def precomputed(evidence: Evidence, same_event_seconds: float) -> bool:
+    """Whether ``evidence`` offers the read copy's events formed with ``same_event_seconds``."""
+    return ENDS_TABLE in evidence.derived and same_event_seconds == DEFAULT_SAME_EVENT_SECONDS
+
 
 def contact_records_sql(where: str = "TRUE") -> str:
     """A query of contact records (one per evidence row), filtered by ``where``.
@@ -61,21 +114,15 @@ def contact_records_sql(where: str = "TRUE") -> str:
     """
     return f"""
     SELECT * FROM ({_RECORDS}) AS contact
-    WHERE ($since IS NULL OR latest_utc >= $since)
-      AND ($until IS NULL OR earliest_utc < $until)
-      AND ({where})
+    WHERE {_IN_PERIOD} AND ({where})
     """
 
 
-def contact_events_sql(where: str = "TRUE") -> str:
-    """A query of contact events (see the module docstring) over the records ``where``
-    selects; parameters ``$since``, ``$until`` and ``$same_event_seconds``.
-
-    A filter on the parties keeps every record between the same two numbers together, so
-    grouping after it is the same as grouping all records and then filtering.
-    """
+def _formed_sql(where: str, seconds: str) -> str:
+    """Events formed from the records ``where`` selects (any period), matching records of
+    different exhibits within ``seconds`` (a bound parameter or a literal)."""
     return f"""
-    WITH records AS ({contact_records_sql(where)}),
+    WITH records AS (SELECT * FROM ({_RECORDS}) AS contact WHERE {where}),
     ordered AS (
         SELECT *,
                LAG(at_utc) OVER pair AS previous_at,
@@ -88,7 +135,7 @@ def contact_events_sql(where: str = "TRUE") -> str:
         SELECT *,
                CASE WHEN previous_at IS NULL
                       OR previous_exhibit = exhibit_id
-                      OR epoch(at_utc) - epoch(previous_at) > $same_event_seconds
+                      OR epoch(at_utc) - epoch(previous_at) > {seconds}
                     THEN 1 ELSE 0 END AS starts
         FROM ordered
     ),
@@ -130,4 +177,76 @@ def contact_events_sql(where: str = "TRUE") -> str:
     SELECT {EVENTS_COLUMNS} FROM exact_events
     UNION ALL
     SELECT {EVENTS_COLUMNS} FROM inexact_events
+    """
+
+
+def _both_ends(events: str) -> str:
+    return f"""
+    WITH both_ends AS MATERIALIZED ({events})
+    SELECT a_party AS number, b_party AS other, 'made' AS role, {EVENTS_COLUMNS}
+    FROM both_ends
+    UNION ALL
+    SELECT b_party AS number, a_party AS other, 'received' AS role, {EVENTS_COLUMNS}
+    FROM both_ends
+    """
+
+
+def contact_events_sql(where: str = "TRUE", *, from_table: bool = False) -> str:
+    """A query of contact events (see the module docstring) between the numbers ``where``
+    selects, in the period; parameters ``$since``, ``$until`` and ``$same_event_seconds``.
+
+    ``where`` is SQL written by an analysis (never user text) over ``a_party``, ``b_party`` and
+    ``medium`` only: a filter on the parties keeps every record between the same two numbers
+    together, so forming events after it is the same as forming them all and then filtering.
+    With ``from_table`` (when :func:`precomputed` says so) the events are read from the read
+    copy's :data:`ENDS_TABLE` instead of being formed.
+    """
+    if from_table:
+        return f"""
+        SELECT {EVENTS_COLUMNS} FROM {ENDS_TABLE}
+        WHERE role = 'made' AND {_TABLE_INTERVAL} AND {_IN_PERIOD} AND ({where})
+        """
+    return f"""
+    SELECT * FROM ({_formed_sql(where, "$same_event_seconds")}) AS formed
+    WHERE {_IN_PERIOD}
+    """
+
+
+def contact_ends_sql(numbers: str | None = None, *, from_table: bool = False) -> str:
+    """A query of the ends of contact events in the period (columns :data:`ENDS_COLUMNS`):
+    each event once for each of its numbers, or, with ``numbers`` (the name of a bound list
+    parameter, ``$numbers``), once for each of its numbers in that list. Parameters as
+    :func:`contact_events_sql`.
+    """
+    if from_table:
+        # the table is sorted by a hash of the number: its zone maps then skip to a number's
+        # run (a string's zone map keeps only its first bytes, which all UK numbers share);
+        # the number itself is compared too, as two numbers may share a hash
+        chosen = (
+            "TRUE"
+            if numbers is None
+            else f"number_key IN (SELECT hash(UNNEST({numbers}))) "
+            f"AND list_contains({numbers}, number)"
+        )
+        return f"""
+        SELECT {ENDS_COLUMNS} FROM {ENDS_TABLE}
+        WHERE {_TABLE_INTERVAL} AND {_IN_PERIOD} AND {chosen}
+        """
+    if numbers is None:
+        return _both_ends(contact_events_sql())
+    touching = f"list_contains({numbers}, a_party) OR list_contains({numbers}, b_party)"
+    return f"""
+    SELECT * FROM ({_both_ends(contact_events_sql(touching))}) AS ends
+    WHERE list_contains({numbers}, number)
+    """
+
+
+def ends_table_sql() -> str:
+    """The SELECT that fills the read copy's :data:`ENDS_TABLE`: every event's two ends,
+    formed with :data:`DEFAULT_SAME_EVENT_SECONDS` over all records, sorted by ``number_key``
+    (a hash of the number) so that one number's events are one run of rows."""
+    formed = _formed_sql("TRUE", repr(DEFAULT_SAME_EVENT_SECONDS))
+    return f"""
+    SELECT hash(number) AS number_key, * FROM ({_both_ends(formed)}) AS ends
+    ORDER BY number_key, earliest_utc, other
     """

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Final
 from pydantic import Field, field_validator
 
 from threadline.analysis.common_contacts import normalise_numbers
-from threadline.analysis.contact_events import contact_events_sql
+from threadline.analysis.contact_events import contact_ends_sql, precomputed
 from threadline.analysis.contract import AnalysisInfo, Parameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.wording import count_phrase, period_phrase
@@ -61,7 +61,7 @@ class ContactProfile:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="contact_profile",
-        version="1.0.0",
+        version="1.1.0",
         title="Contact profile",
         summary="For each number: contact events by medium and role, missed calls, call time, "
         "counterparts, first and last contact, and a day-of-week by hour-of-day heat map in "
@@ -81,72 +81,88 @@ class ContactProfile:
         numbers = parameters.numbers or sorted(set(evidence.targets))
         if not numbers:
             raise ConfigError("no numbers: give them (numbers) or record the case's targets")
-        events = contact_events_sql(
-            "list_contains($numbers, a_party) OR list_contains($numbers, b_party)"
+        ends = contact_ends_sql(
+            "$numbers", from_table=precomputed(evidence, parameters.same_event_seconds)
         )
-        sql = f"""
-        WITH events AS ({events}),
-        ends AS (
-            SELECT a_party AS number, b_party AS other, 'made' AS role, *
-            FROM events WHERE list_contains($numbers, a_party)
-            UNION ALL
-            SELECT b_party AS number, a_party AS other, 'received' AS role, *
-            FROM events WHERE list_contains($numbers, b_party)
-        )
-        SELECT number, other, role, medium, exact,
-               list_contains(directions, 'missed') AS missed,
-               duration_s, records, row_ids, exhibit_ids, earliest_utc, latest_utc,
-               CASE WHEN exact THEN isodow(timezone($zone, at_utc)) END AS weekday,
-               CASE WHEN exact THEN hour(timezone($zone, at_utc)) END AS hour
-        FROM ends
-        ORDER BY number, earliest_utc, other
-        """
         rows = evidence.rows(
-            sql,
+            _PROFILE_SQL.format(ends=ends),
             {
                 "numbers": numbers,
                 "since": parameters.since,
                 "until": parameters.until,
                 "same_event_seconds": parameters.same_event_seconds,
                 "zone": HEAT_MAP_ZONE,
+                "top": parameters.top,
             },
         )
-        by_number: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_number.setdefault(row["number"], []).append(row)
-        return [
-            _profile(number, events_of, parameters.top, evidence)
-            for number, events_of in sorted(by_number.items())
-        ]
+        return [_profile(row, evidence) for row in rows]
 
 
-def _profile(number: str, events: list[dict[str, Any]], top: int, evidence: Evidence) -> Finding:
+# One row per number: everything the profile says, aggregated by the engine so that a busy
+# number's tens of thousands of events never travel to Python one by one.
+_PROFILE_SQL: Final = """
+WITH ends AS MATERIALIZED (
+    SELECT number, other, role, medium, exact, records, row_ids, exhibit_ids, earliest_utc,
+           CASE WHEN medium = 'call' THEN duration_s END AS call_seconds,
+           medium = 'call' AND list_contains(directions, 'missed') AS missed,
+           CASE WHEN exact THEN isodow(timezone($zone, at_utc)) END AS weekday,
+           CASE WHEN exact THEN hour(timezone($zone, at_utc)) END AS hour
+    FROM ({ends}) AS chosen
+),
+totals AS (
+    SELECT number,
+           COUNT(*) AS events,
+           CAST(SUM(records) AS BIGINT) AS records,
+           COUNT(*) FILTER (WHERE missed) AS missed,
+           CAST(COALESCE(SUM(call_seconds), 0) AS BIGINT) AS call_seconds,
+           COUNT(*) FILTER (WHERE NOT exact) AS inexact,
+           MIN(earliest_utc) FILTER (WHERE exact) AS first_utc,
+           MAX(earliest_utc) FILTER (WHERE exact) AS last_utc,
+           list_sort(flatten(LIST(row_ids))) AS row_ids,
+           list_sort(list_distinct(flatten(LIST(exhibit_ids)))) AS exhibit_ids
+    FROM ends GROUP BY number
+),
+media AS (
+    SELECT number, LIST({{'medium': medium, 'role': role, 'events': events}}) AS media
+    FROM (SELECT number, medium, role, COUNT(*) AS events FROM ends GROUP BY ALL) AS m
+    GROUP BY number
+),
+counterparts AS (
+    SELECT number, COUNT(*) AS counterparts,
+           list_slice(
+               LIST({{'number': other, 'events': events}} ORDER BY events DESC, other), 1, $top
+           ) AS busiest
+    FROM (SELECT number, other, COUNT(*) AS events FROM ends GROUP BY ALL) AS c
+    GROUP BY number
+),
+heat AS (
+    SELECT number, LIST({{'weekday': weekday, 'hour': hour, 'events': events}}) AS heat
+    FROM (SELECT number, weekday, hour, COUNT(*) AS events FROM ends WHERE exact GROUP BY ALL)
+         AS h
+    GROUP BY number
+)
+SELECT * FROM totals
+JOIN media USING (number)
+JOIN counterparts USING (number)
+LEFT JOIN heat USING (number)
+ORDER BY number
+"""
+
+
+def _profile(row: dict[str, Any], evidence: Evidence) -> Finding:
+    number = row["number"]
     by_medium: dict[str, dict[str, int]] = {}
-    counterparts: dict[str, int] = {}
+    for part in row["media"]:
+        roles = by_medium.setdefault(part["medium"], {"made": 0, "received": 0})
+        roles[part["role"]] += part["events"]
     heat = [[0] * 24 for _ in range(7)]
-    missed = inexact = call_seconds = records = 0
-    exact_times: list[datetime] = []
-    exhibit_ids: set[str] = set()
-    row_ids: set[str] = set()
-    for event in events:
-        roles = by_medium.setdefault(event["medium"], {"made": 0, "received": 0})
-        roles[event["role"]] += 1
-        counterparts[event["other"]] = counterparts.get(event["other"], 0) + 1
-        records += event["records"]
-        row_ids.update(event["row_ids"])
-        exhibit_ids.update(event["exhibit_ids"])
-        if event["medium"] == "call":
-            missed += 1 if event["missed"] else 0
-            call_seconds += event["duration_s"] or 0
-        if event["exact"]:
-            exact_times.append(event["earliest_utc"])
-            heat[event["weekday"] - 1][event["hour"]] += 1
-        else:
-            inexact += 1
-    first = min(exact_times) if exact_times else None
-    last = max(exact_times) if exact_times else None
-    busiest = sorted(counterparts.items(), key=lambda item: (-item[1], item[0]))[:top]
-    references = sorted(evidence.reference(e) for e in exhibit_ids)
+    for cell in row["heat"] or ():
+        heat[cell["weekday"] - 1][cell["hour"]] = cell["events"]
+    events, records, inexact = row["events"], row["records"], row["inexact"]
+    missed, call_seconds = row["missed"], row["call_seconds"]
+    first, last = row["first_utc"], row["last_utc"]
+    busiest = [(c["number"], c["events"]) for c in row["busiest"]]
+    references = sorted(evidence.reference(e) for e in row["exhibit_ids"])
     totals = {medium: roles["made"] + roles["received"] for medium, roles in by_medium.items()}
     media = ", ".join(count_phrase(n, m) for m, n in sorted(totals.items()))
     made = sum(r["made"] for r in by_medium.values())
@@ -154,14 +170,14 @@ def _profile(number: str, events: list[dict[str, Any]], top: int, evidence: Evid
         ((d, h) for d in range(7) for h in range(24)), key=lambda dh: (heat[dh[0]][dh[1]], -dh[0])
     )
     explanation = (
-        f"{number}: {len(events)} contact event(s) ({media}; {made} made, "
-        f"{len(events) - made} received) with {len(counterparts)} other number(s), from "
+        f"{number}: {events} contact event(s) ({media}; {made} made, "
+        f"{events - made} received) with {row['counterparts']} other number(s), from "
         f"{records} record(s) in {len(references)} exhibit(s) ({', '.join(references)}), "
         f"{period_phrase(first, last)}."
     )
     if totals.get("call"):
         explanation += f" Calls lasted {call_seconds} s in all; {missed} were missed."
-    if exact_times:
+    if first is not None:
         explanation += (
             f" Busiest hour (UK local time): {_DAYS[peak_day]} {peak_hour:02d}:00-"
             f"{peak_hour:02d}:59 with {heat[peak_day][peak_hour]} event(s)."
@@ -176,15 +192,15 @@ def _profile(number: str, events: list[dict[str, Any]], top: int, evidence: Evid
         kind="contact_profile",
         subjects=(number,),
         explanation=explanation,
-        derived_from=tuple(sorted(row_ids)),
+        derived_from=tuple(sorted(row["row_ids"])),
         detail={
             "number": number,
-            "events": len(events),
+            "events": events,
             "records": records,
             "events_by_medium": {m: dict(r) for m, r in sorted(by_medium.items())},
             "missed_calls": missed,
             "call_seconds": call_seconds,
-            "counterparts": len(counterparts),
+            "counterparts": row["counterparts"],
             "busiest_counterparts": [{"number": n, "events": c} for n, c in busiest],
             "inexact_events": inexact,
             "exhibits": references,

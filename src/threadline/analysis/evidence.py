@@ -31,12 +31,16 @@ class Evidence:
             authorisations, the default subjects of several analyses.
         judgements: the analysts' judgements in force (same / not the same / unsure), which
             an analysis that links or merges subjects must respect.
+        derived: the derived tables ``con`` offers besides the canonical ones (the read copy's
+            precomputed tables, e.g. contact events), which an analysis may read instead of
+            computing the same rows itself.
     """
 
     con: duckdb.DuckDBPyConnection
     exhibits: Mapping[str, str] = field(default_factory=dict)
     targets: tuple[str, ...] = ()
     judgements: tuple[Judgement, ...] = ()
+    derived: frozenset[str] = frozenset()
 
     def rows(
         self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()

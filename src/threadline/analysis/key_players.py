@@ -98,7 +98,7 @@ class KeyPlayers:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="key_players",
-        version="1.0.0",
+        version="1.1.0",
         title="Key players",
         summary="The numbers ranked highest in the contact network by degree, weighted degree, "
         "betweenness, closeness, eigenvector centrality and k-core, optionally in each of "

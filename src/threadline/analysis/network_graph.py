@@ -35,7 +35,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from threadline.analysis.contact_events import contact_events_sql, contact_records_sql
+from threadline.analysis.contact_events import (
+    contact_events_sql,
+    contact_records_sql,
+    precomputed,
+)
 from threadline.analysis.contract import Parameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.network_metrics import EdgeList
@@ -160,7 +164,7 @@ _IN_WINDOW: Final = (
 )
 
 
-def _links_sql(handsets: bool) -> str:
+def _links_sql(handsets: bool, from_table: bool) -> str:
     """One row per contact event (and, with handsets, per handset record): source, target,
     link, earliest_utc, latest_utc, exact, row_ids, exhibit_ids."""
     contact = f"""
@@ -168,7 +172,7 @@ def _links_sql(handsets: bool) -> str:
                '{NodeKind.NUMBER.value}:' || b_party AS target,
                '{LinkKind.CONTACT.value}' AS link,
                earliest_utc, latest_utc, exact, row_ids, exhibit_ids
-        FROM ({contact_events_sql()}) AS events
+        FROM ({contact_events_sql(from_table=from_table)}) AS events
     """
     if not handsets:
         return contact
@@ -183,14 +187,16 @@ def _links_sql(handsets: bool) -> str:
     """
 
 
-def _edges_sql(handsets: bool, slice_expression: str) -> str:
+def _edges_sql(handsets: bool, slice_expression: str, from_table: bool) -> str:
+    # a record is in one event and one handset link at most, so an edge's row ids need
+    # sorting but no de-duplication
     return f"""
-    WITH links AS ({_links_sql(handsets)}),
+    WITH links AS ({_links_sql(handsets, from_table)}),
     placed AS (SELECT *, {slice_expression} AS slice FROM links)
     SELECT source, target, link, slice,
            COUNT(*) AS weight,
            COUNT(*) FILTER (WHERE NOT exact) AS inexact,
-           list_sort(list_distinct(flatten(LIST(row_ids)))) AS row_ids,
+           list_sort(flatten(LIST(row_ids))) AS row_ids,
            list_sort(list_distinct(flatten(LIST(exhibit_ids)))) AS exhibit_ids,
            MIN(earliest_utc) AS first_utc,
            MAX(latest_utc) AS last_utc
@@ -209,6 +215,10 @@ def _window(parameters: NetworkWindow) -> dict[str, Any]:
     }
 
 
+def _from_table(evidence: Evidence, parameters: NetworkWindow) -> bool:
+    return precomputed(evidence, parameters.same_event_seconds)
+
+
 def load_edges(
     evidence: Evidence, parameters: NetworkWindow, *, handsets: bool = False
 ) -> pa.Table:
@@ -220,7 +230,10 @@ def load_edges(
     Raises:
         StoreError: the evidence could not be read.
     """
-    return evidence.arrow(_edges_sql(handsets, "CAST(0 AS BIGINT)"), _window(parameters))
+    return evidence.arrow(
+        _edges_sql(handsets, "CAST(0 AS BIGINT)", _from_table(evidence, parameters)),
+        _window(parameters),
+    )
 
 
 def load_sliced_edges(
@@ -255,14 +268,17 @@ def load_sliced_edges(
     start = parameters.since or bounds["first"]
     end = parameters.until or bounds["last"]
     if start is None or end is None or end <= start:
-        return (), evidence.arrow(_edges_sql(handsets, "CAST(NULL AS BIGINT)"), window)
+        return (), evidence.arrow(
+            _edges_sql(handsets, "CAST(NULL AS BIGINT)", _from_table(evidence, parameters)),
+            window,
+        )
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     width = (end - start).total_seconds() / slices
     cut = "LEAST(CAST(FLOOR((epoch({t}) - $start) / $width) AS BIGINT), CAST($last AS BIGINT))"
     first, last = cut.format(t="earliest_utc"), cut.format(t="latest_utc")
     expression = f"CASE WHEN {first} = {last} AND {first} >= 0 THEN {first} + 1 END"
     table = evidence.arrow(
-        _edges_sql(handsets, expression),
+        _edges_sql(handsets, expression, _from_table(evidence, parameters)),
         {**window, "start": start.timestamp(), "width": width, "last": slices - 1},
     )
     bounds_of = tuple(

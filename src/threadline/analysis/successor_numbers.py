@@ -62,7 +62,7 @@ from typing import Any, ClassVar, Final
 from pydantic import Field, field_validator
 
 from threadline.analysis.common_contacts import normalise_numbers
-from threadline.analysis.contact_events import contact_events_sql
+from threadline.analysis.contact_events import contact_ends_sql, precomputed
 from threadline.analysis.contract import AnalysisInfo, Parameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.handset_history import (
@@ -117,14 +117,11 @@ class SuccessorNumbersParameters(Parameters):
         return normalise_numbers(value)
 
 
-_SQL: Final = f"""
-WITH events AS ({contact_events_sql()}),
-ends AS (
-    SELECT a_party AS number, b_party AS other, medium, earliest_utc, latest_utc, row_ids
-    FROM events
-    UNION ALL
-    SELECT b_party AS number, a_party AS other, medium, earliest_utc, latest_utc, row_ids
-    FROM events
+def _sql(ends: str) -> str:
+    """The successor query over the contact-event ends ``ends``."""
+    return f"""
+WITH ends AS (
+    SELECT number, other, medium, earliest_utc, latest_utc, row_ids FROM ({ends}) AS ends
 ),
 degrees AS (
     SELECT number AS counterpart, COUNT(DISTINCT other) AS degree,
@@ -186,8 +183,12 @@ shared AS (
      AND s.first_at <= o.quiet_at + to_seconds($window_seconds)
     JOIN degrees AS d ON d.counterpart = o.counterpart
 ),
+-- weights are summed in a fixed order (list_sum of an ordered list, not SUM), so the same
+-- evidence gives the same score to the last bit however the engine reads it, and ties break
+-- the same way
 shared_totals AS (
-    SELECT old, quiet_at, candidate, COUNT(*) AS shared, SUM(weight) AS shared_weight
+    SELECT old, quiet_at, candidate, COUNT(*) AS shared,
+           list_sum(LIST(weight ORDER BY counterpart)) AS shared_weight
     FROM shared
     GROUP BY old, quiet_at, candidate
 ),
@@ -222,12 +223,14 @@ pairs AS (
     SELECT old, quiet_at, candidate FROM handset_agg
 ),
 old_totals AS (
-    SELECT o.old, o.quiet_at, COUNT(*) AS counterparts, SUM(d.weight) AS weight
+    SELECT o.old, o.quiet_at, COUNT(*) AS counterparts,
+           list_sum(LIST(d.weight ORDER BY o.counterpart)) AS weight
     FROM old_links AS o JOIN degrees AS d ON d.counterpart = o.counterpart
     GROUP BY o.old, o.quiet_at
 ),
 new_totals AS (
-    SELECT n.candidate, COUNT(*) AS counterparts, SUM(d.weight) AS weight
+    SELECT n.candidate, COUNT(*) AS counterparts,
+           list_sum(LIST(d.weight ORDER BY n.counterpart)) AS weight
     FROM new_links AS n JOIN degrees AS d ON d.counterpart = n.counterpart
     GROUP BY n.candidate
 ),
@@ -324,22 +327,17 @@ LEFT JOIN own AS wn ON wn.number = t.candidate
 ORDER BY t.score DESC, t.old, t.quiet_at, t.rank
 """
 
-_PROFILE_SQL: Final = f"""
-WITH events AS ({
-    contact_events_sql(
-        "list_contains($profile_numbers, a_party) OR list_contains($profile_numbers, b_party)"
-    )
-}),
-ends AS (
-    SELECT a_party AS number, at_utc FROM events WHERE exact
-    UNION ALL
-    SELECT b_party AS number, at_utc FROM events WHERE exact
-),
+
+def _profile_sql(ends: str) -> str:
+    """Hour-of-day counts of each (number, cut-off) over the contact-event ends ``ends``."""
+    return f"""
+WITH ends AS (SELECT number, at_utc FROM ({ends}) AS ends WHERE exact),
 cuts AS (SELECT UNNEST($profile_numbers) AS number, UNNEST($profile_cutoffs) AS cutoff)
 SELECT c.number, c.cutoff, hour(timezone($zone, e.at_utc)) AS hour, COUNT(*) AS events
 FROM cuts AS c JOIN ends AS e ON e.number = c.number AND e.at_utc <= c.cutoff
 GROUP BY c.number, c.cutoff, hour(timezone($zone, e.at_utc))
 """
+
 
 #: The cut-off of a candidate's profile: all of its events.
 _NO_CUTOFF: Final = datetime(9999, 12, 31, tzinfo=UTC)
@@ -350,7 +348,7 @@ class SuccessorNumbers:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="successor_numbers",
-        version="1.0.0",
+        version="1.1.0",
         title="Successor numbers",
         summary="When a number goes quiet, the numbers first seen soon after that share its "
         "counterparts (weighted so that rarely-called ones count most) or its handset, ranked, "
@@ -362,8 +360,9 @@ class SuccessorNumbers:
 
     def run(self, evidence: Evidence, parameters: SuccessorNumbersParameters) -> list[Finding]:
         """The candidates of each quiet period, best first, at most ``top`` each."""
+        from_table = precomputed(evidence, parameters.same_event_seconds)
         kept = evidence.rows(
-            _SQL,
+            _sql(contact_ends_sql(from_table=from_table)),
             {
                 "numbers": parameters.numbers,
                 "quiet_seconds": parameters.quiet_days * _DAY,
@@ -389,8 +388,11 @@ def _add_profiles(
     cuts = sorted(
         {(r["old"], r["quiet_at"]) for r in kept} | {(r["candidate"], _NO_CUTOFF) for r in kept}
     )
+    ends = contact_ends_sql(
+        "$profile_numbers", from_table=precomputed(evidence, parameters.same_event_seconds)
+    )
     rows = evidence.rows(
-        _PROFILE_SQL,
+        _profile_sql(ends),
         {
             "profile_numbers": [number for number, _ in cuts],
             "profile_cutoffs": [cutoff for _, cutoff in cuts],

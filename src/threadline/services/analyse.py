@@ -251,7 +251,7 @@ def _run(
 ) -> list[Finding]:
     con = ws.evidence.connect(files)
     try:
-        evidence = Evidence(con.con, exhibits, targets, judgements)
+        evidence = Evidence(con.con, exhibits, targets, judgements, con.derived)
         return list(analysis.run(evidence, parameters))
     finally:
         con.close()

@@ -437,7 +437,9 @@ def _load(
     files = {table: [p for _, p, _ in listed] for table, listed in evidence.files.items()}
     con = ws.evidence.connect(files)
     try:
-        edges = load_edges(Evidence(con.con, evidence.exhibits), window, handsets=handsets)
+        edges = load_edges(
+            Evidence(con.con, evidence.exhibits, derived=con.derived), window, handsets=handsets
+        )
     finally:
         con.close()
     return evidence.case_id, evidence.case_reference, evidence.exhibits, edges
@@ -654,7 +656,7 @@ def link_evidence(
     con = ws.evidence.connect(files)
     try:
         edges = load_edges(
-            Evidence(con.con, evidence.exhibits),
+            Evidence(con.con, evidence.exhibits, derived=con.derived),
             window,
             handsets=NodeKind.HANDSET.value in chosen,
         )
