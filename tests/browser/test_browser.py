@@ -152,17 +152,17 @@ def test_demo_case_shows_its_marking_at_the_top_and_bottom(
     assert top["y"] < 5, "the top marking is not at the top of the page"
     page_height = page.evaluate("document.documentElement.scrollHeight")
     assert bottom["y"] + bottom["height"] >= page_height - 5, "bottom marking not at the bottom"
-    # the demo's fourteen exhibits (five network returns, the cell list, the ANPR camera list
+    # the demo's sixteen exhibits (seven network returns, the cell list, the ANPR camera list
     # and two ANPR read exports, five phone downloads), every one ingested
     exhibits = page.locator("table[data-progress-url] tbody tr")
-    expect(exhibits).to_have_count(14)
-    for n in range(1, 7):
+    expect(exhibits).to_have_count(16)
+    for n in range(1, 9):
         expect(page.get_by_role("link", name=f"DC/{n}", exact=True)).to_be_visible()
     for n in range(1, 6):
         expect(page.get_by_role("link", name=f"MC/{n}", exact=True)).to_be_visible()
     for n in range(1, 4):
         expect(page.get_by_role("link", name=f"AR/{n}", exact=True)).to_be_visible()
-    expect(page.locator('[data-exhibit-progress] [data-status="complete"]')).to_have_count(14)
+    expect(page.locator('[data-exhibit-progress] [data-status="complete"]')).to_have_count(16)
 
 
 def test_upload_and_ingest_an_exhibit_showing_progress(

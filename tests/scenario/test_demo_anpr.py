@@ -483,13 +483,15 @@ def test_truth_records_the_case_vehicles_and_their_reads(case: tuple[Path, Groun
     assert datetime(2026, 3, 1, tzinfo=UTC) <= min(starts)
 
 
-def test_ground_truth_of_the_previous_schema_is_refused(case: tuple[Path, GroundTruth]) -> None:
-    """Version 3 added the transport runs and the ANPR evidence; a reader of version 2 truth
-    would find neither, so version 2 is refused rather than read half."""
+def test_ground_truth_of_a_previous_schema_is_refused(case: tuple[Path, GroundTruth]) -> None:
+    """Version 3 added the transport runs and the ANPR evidence, version 4 which phones moved
+    with which vehicle; a reader of older truth would find none of them, so versions 2 and 3
+    are refused rather than read in part."""
     out, truth = case
-    assert truth.schema_version == 3
+    assert truth.schema_version == 4
     text = (out / "ground_truth.json").read_text(encoding="utf-8")
     assert GroundTruth.from_json(text) == truth
-    old = text.replace('"schema_version": 3', '"schema_version": 2', 1)
-    with pytest.raises(ValueError, match="schema version 3"):
-        GroundTruth.from_json(old)
+    for version in (2, 3):
+        old = text.replace('"schema_version": 4', f'"schema_version": {version}', 1)
+        with pytest.raises(ValueError, match="schema version 4"):
+            GroundTruth.from_json(old)

@@ -194,6 +194,8 @@ def test_demo_case_has_the_four_layouts_a_cell_list_and_anpr(
         "DC/4": "network-c",
         "DC/5": "network-a",
         "DC/6": "cell-list",
+        "DC/7": "network-b",
+        "DC/8": "network-c",
         "AR/1": "anpr-cameras",
         "AR/2": "nas-style",
         "AR/3": "back-office-a",
@@ -202,6 +204,14 @@ def test_demo_case_has_the_four_layouts_a_cell_list_and_anpr(
     assert truth.exhibit("DC/2").target_msisdn == truth.successor.new_msisdn
     assert truth.person(truth.exhibit("DC/3").target_person or "").role == "lieutenant"
     assert truth.person(truth.exhibit("DC/4").target_person or "").role == "money handler"
+    # the victims' phones: House 2's shared phone (no one person's: "SH") and V03's own
+    shared = next(n for n in truth.numbers if n.shared_by)
+    assert truth.exhibit("DC/7").target_msisdn == shared.msisdn
+    assert truth.exhibit("DC/7").target_person == "SH"
+    assert truth.person(truth.exhibit("DC/8").target_person or "").role == "victim"
+    assert [e.reference for e in truth.exhibits if e.kind in ("cdr", "cell-list")] == [
+        f"DC/{n}" for n in range(1, 9)
+    ]
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [e.filename for e in truth.exhibits]
         + [d.filename for d in truth.phone_downloads]

@@ -92,7 +92,7 @@ def test_five_downloads_in_three_formats(case: tuple[Path, GroundTruth]) -> None
         "MC/5": ("phone_fs", "P04"),
     }
     assert GroundTruth.from_json(truth.to_json()) == truth
-    assert truth.schema_version == 3  # 2 added the downloads, 3 the ANPR evidence
+    assert truth.schema_version == 4  # 2 added the downloads, 3 the ANPR, 4 vehicle phones
 
 
 def test_every_imei_passes_luhn_and_every_number_is_a_drama_number(

@@ -1,8 +1,9 @@
 """``threadline demo`` never adds its fictional exhibits to a real case that happens to have the
 demo's reference, on SQLite and PostgreSQL.
 
-The demo case is OP-CEDAR, "Operation Cedar", with exhibits DC/1 to DC/6. An existing OP-CEDAR
-is reused only if it has that name and holds none but those exhibits.
+The demo case is OP-CEDAR, "Operation Cedar", with exhibits DC/1 to DC/8 (DC/6 the cell list),
+AR/1 to AR/3 and MC/1 to MC/5. An existing OP-CEDAR is reused only if it has that name and holds
+none but those exhibits.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from threadline.errors import Conflict
 from threadline.services import cases, demo, exhibits
 from threadline.services.workspace import Workspace
 
-#: The network returns and cell list, then the seized handsets' downloads.
+#: The network returns and cell list (DC/6 between DC/5 and the victims' phones' DC/7 and DC/8),
+#: the ANPR exhibits, then the seized handsets' downloads.
 DEMO_EXHIBITS = [
-    *(f"DC/{n}" for n in range(1, 7)),
+    *(f"DC/{n}" for n in range(1, 9)),
     "AR/1",
     "AR/2",
     "AR/3",

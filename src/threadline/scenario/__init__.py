@@ -1,6 +1,7 @@
 """Synthetic case generator: Operation Cedar, a fictional modern-slavery investigation.
 
-It writes realistic exhibits (call data returns in four fictional UK network layouts, an operator
+It writes realistic exhibits (call data returns in four fictional UK network layouts, among them
+the victims' phones and a driver's phone that follows the vehicle he drives, an operator
 cell list, the downloads of five seized handsets: Cellebrite UFDRs, an XRY text export and an
 Android full file-system extraction, and ANPR evidence: a camera list and read exports in the
 nas-style and back-office-a layouts) with fictional identifiers only (requirement 66), and the
@@ -38,6 +39,8 @@ from threadline.scenario.truth import (
     PhoneDownloadTruth,
     PhoneThreadTruth,
     TransportRun,
+    VehiclePhoneRun,
+    VehiclePhoneTruth,
 )
 
 __all__ = [
@@ -58,6 +61,8 @@ __all__ = [
     "PhoneDownloadTruth",
     "PhoneThreadTruth",
     "TransportRun",
+    "VehiclePhoneRun",
+    "VehiclePhoneTruth",
     "generate_case",
     "generate_cdr_file",
 ]

@@ -5,7 +5,8 @@ an estate management company runs site cameras at the gates of two work sites. C
 from the story's own places (:mod:`threadline.scenario.cast`): along the roads from House 1 (A1)
 to the food factory (W3) and to the hand car wash (W1), from House 3 (A3) to the factory, and on
 busy roads elsewhere (the town centre, the station, the ring road, the trunk road by the
-services).
+services). The cameras and routes are in :mod:`threadline.scenario.roads` (re-exported here),
+which the story also uses to place the phones of the people in a vehicle along its route.
 
 What the cameras read, all in UTC epoch seconds, is drawn here:
 
@@ -30,8 +31,7 @@ reads.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
@@ -39,8 +39,21 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
-from threadline.scenario.cast import ADDRESSES, GENERIC_PLACES, VEHICLES
+from threadline.scenario.cast import VEHICLES
 from threadline.scenario.identifiers import rng_stream
+from threadline.scenario.roads import (
+    CAMERA_INDEX,
+    CAMERAS,
+    DIRECTIONS,
+    NAS,
+    ROUTES,
+    SITE,
+    Camera,
+    Passing,
+    readable,
+    reverse,
+    route,
+)
 from threadline.scenario.story import PERIOD_END, PERIOD_START, CoreCase
 from threadline.scenario.timebase import epoch, local_to_utc, uk_offset
 
@@ -64,25 +77,6 @@ I16 = npt.NDArray[np.int16]
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
-#: The system a camera reports to: the National ANPR Service, or the estates' site back office.
-NAS, SITE = "nas", "site"
-
-#: Canonical directions of travel: compass points, or towards and away from a gate camera.
-DIRECTIONS: tuple[str, ...] = ("N", "NE", "E", "SE", "S", "SW", "W", "NW", "towards", "away")
-_OPPOSITE = MappingProxyType(
-    {
-        "N": "S",
-        "NE": "SW",
-        "E": "W",
-        "SE": "NW",
-        "S": "N",
-        "SW": "NE",
-        "W": "E",
-        "NW": "SE",
-        "towards": "away",
-        "away": "towards",
-    }
-)
 
 #: Random (non-commuter) reads per weekday at a camera, by how busy its road is. Saturdays see
 #: 80% of that and Sundays 60%. Real cameras on busy roads read thousands of plates a day; the
@@ -136,162 +130,6 @@ _REPEATED_HOUR_DELIVERIES = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Camera:
-    """One ANPR camera: where it stands, what it watches and who holds its reads."""
-
-    camera_id: str
-    site_name: str
-    road: str
-    carriageway: str
-    """The direction of the carriageway watched, as the camera list writes it."""
-    watches: tuple[str, ...]
-    """Directions of travel the camera reads (canonical, see :data:`DIRECTIONS`)."""
-    latitude: float
-    longitude: float
-    traffic: str
-    """``busy``, ``moderate``, ``quiet`` or ``site``."""
-    profile: str
-    """Hourly pattern (``road``, ``factory``, ``estate``) and key of :data:`_DAILY_READS` for
-    sites."""
-    system: str
-    """:data:`NAS` or :data:`SITE`."""
-    lanes: int
-
-
-def _place(key: str) -> tuple[float, float]:
-    for address in ADDRESSES:
-        if address.id == key:
-            return address.latitude, address.longitude
-    for place in GENERIC_PLACES:
-        if place.key == key:
-            return place.latitude, place.longitude
-    raise KeyError(key)
-
-
-def _position(
-    start: str,
-    end: str | None = None,
-    share: float = 0.0,
-    north_m: float = 0.0,
-    east_m: float = 0.0,
-) -> tuple[float, float]:
-    """A point ``share`` of the way from place ``start`` to ``end``, moved by metres north/east."""
-    lat, lon = _place(start)
-    if end is not None:
-        lat_b, lon_b = _place(end)
-        lat, lon = lat + (lat_b - lat) * share, lon + (lon_b - lon) * share
-    lat += north_m / 111_200
-    lon += east_m / (111_200 * math.cos(math.radians(lat)))
-    return round(lat, 6), round(lon, 6)
-
-
-def _camera(
-    camera_id: str,
-    site_name: str,
-    road: str,
-    carriageway: str,
-    watches: tuple[str, ...],
-    at: tuple[float, float],
-    traffic: str,
-    lanes: int = 1,
-) -> Camera:
-    system = SITE if traffic in ("factory", "estate") else NAS
-    return Camera(
-        camera_id=camera_id,
-        site_name=site_name,
-        road=road,
-        carriageway=carriageway,
-        watches=watches,
-        latitude=at[0],
-        longitude=at[1],
-        traffic="site" if system == SITE else traffic,
-        profile=traffic if system == SITE else "road",
-        system=system,
-        lanes=lanes,
-    )
-
-
-def _cameras() -> tuple[Camera, ...]:
-    both_ns, both_ew, gate = ("N", "S"), ("E", "W"), ("towards", "away")
-    ring = "Hollowmere Ring Road"
-    return (
-        # House 1 to the food factory
-        _camera("HMR-101", "Kestrel Road, Quillon Street junction", "Kestrel Road", "Both",
-                ("SE", "NW"), _position("A1", "W3", 0.12), "moderate"),
-        _camera("HMR-102", "Ring Road East, Kestrel Roundabout", ring, "Both", both_ns,
-                _position("A1", "W3", 0.33, east_m=350), "busy", 2),
-        _camera("HMR-103", "Ring Road East, Tanners Green", ring, "Both", both_ns,
-                _position("A1", "W3", 0.65, east_m=250), "busy", 2),
-        _camera("HMR-104", "Saltings Way west", "Saltings Way", "Eastbound", ("E",),
-                _position("A1", "W3", 0.9), "moderate"),
-        _camera("TWG-1", "Tallow Works gate (Hollowmere Fresh Foods)", "Saltings Way", "Both",
-                gate, _position("W3", north_m=-40, east_m=-30), "factory"),
-        # House 1 to the hand car wash
-        _camera("HMR-105", "Mill Road west", "Mill Road", "Both", both_ew,
-                _position("A1", "W1", 0.18), "quiet"),
-        _camera("HMR-106", "Ring Road North, Brackenfold Roundabout", ring, "Both", both_ew,
-                _position("A1", "W1", 0.58, north_m=150), "busy", 2),
-        _camera("HMR-107", "Brackenfold Road", "Brackenfold Road", "Both", both_ew,
-                _position("A1", "W1", 0.84), "moderate"),
-        _camera("BFE-1", "Brackenfold Trading Estate entrance", "Brackenfold Road", "Both",
-                gate, _position("W1", east_m=80), "estate"),
-        # busy roads elsewhere, and House 2's and House 3's streets
-        _camera("HMR-108", "Market Wend, town centre", "Market Wend", "Both", both_ns,
-                _position("T1", north_m=60), "busy"),
-        _camera("HMR-109", "Station Approach", "Station Approach", "Both", both_ew,
-                _position("T3", east_m=90), "busy"),
-        _camera("HMR-110", "Ring Road South, Gorsefield", ring, "Both", both_ew,
-                _position("T2", north_m=150), "busy", 2),
-        _camera("HMR-111", "Thornby Vale Road, services junction", "Thornby Vale Road", "Both",
-                ("NE", "SW"), _position("T5", east_m=200), "busy", 2),
-        _camera("HMR-112", "Ring Road West, Fennimore", ring, "Northbound", ("N",),
-                _position("A2", east_m=-300), "moderate", 2),
-        _camera("HMR-113", "Lattice Lane", "Lattice Lane", "Both", both_ns,
-                _position("A3", north_m=-120), "quiet"),
-    )  # fmt: skip
-
-
-#: Every camera of the case, NAS road cameras and site cameras.
-CAMERAS: tuple[Camera, ...] = _cameras()
-_INDEX = MappingProxyType({c.camera_id: i for i, c in enumerate(CAMERAS)})
-
-
-@dataclass(frozen=True, slots=True)
-class Passing:
-    """A camera on a route: its id, the direction of travel past it, and when (a share of the
-    journey's driving time)."""
-
-    camera: str
-    direction: str
-    at: float
-
-
-#: The case's routes between places, in the direction driven; the way back is the reverse.
-ROUTES: Mapping[tuple[str, str], tuple[Passing, ...]] = MappingProxyType(
-    {
-        ("A1", "W3"): (
-            Passing("HMR-101", "SE", 0.10),
-            Passing("HMR-102", "S", 0.32),
-            Passing("HMR-103", "S", 0.58),
-            Passing("HMR-104", "E", 0.86),
-            Passing("TWG-1", "towards", 0.97),
-        ),
-        ("A1", "W1"): (
-            Passing("HMR-105", "W", 0.12),
-            Passing("HMR-106", "W", 0.45),
-            Passing("HMR-107", "W", 0.78),
-            Passing("BFE-1", "towards", 0.96),
-        ),
-        ("A3", "W3"): (
-            Passing("HMR-113", "S", 0.08),
-            Passing("HMR-103", "S", 0.45),
-            Passing("HMR-104", "E", 0.82),
-            Passing("TWG-1", "towards", 0.96),
-        ),
-    }
-)
-
 #: Ordinary commuters' routes (driven in the morning, reversed in the evening): (name, minutes
 #: of driving, passings, earliest and latest usual morning departure in local hours).
 _COMMUTES: tuple[tuple[str, int, tuple[Passing, ...], float, float], ...] = (
@@ -316,28 +154,6 @@ _COMMUTES: tuple[tuple[str, int, tuple[Passing, ...], float, float], ...] = (
      (Passing("HMR-101", "SE", 0.1), Passing("HMR-102", "S", 0.3),
       Passing("HMR-103", "S", 0.55), Passing("HMR-110", "W", 0.9)), 7.1, 7.8),
 )  # fmt: skip
-
-
-def route(origin: str, destination: str) -> tuple[Passing, ...]:
-    """The cameras passed driving from ``origin`` to ``destination`` that read that direction.
-
-    Raises:
-        KeyError: the case has no route between the two places.
-    """
-    if (origin, destination) in ROUTES:
-        passings = ROUTES[(origin, destination)]
-    else:
-        passings = _reverse(ROUTES[(destination, origin)])
-    return _readable(passings)
-
-
-def _reverse(passings: Sequence[Passing]) -> tuple[Passing, ...]:
-    return tuple(Passing(p.camera, _OPPOSITE[p.direction], 1.0 - p.at) for p in reversed(passings))
-
-
-def _readable(passings: Sequence[Passing]) -> tuple[Passing, ...]:
-    """The passings whose camera reads the direction travelled (one-way cameras miss the rest)."""
-    return tuple(p for p in passings if p.direction in CAMERAS[_INDEX[p.camera]].watches)
 
 
 _TAG_LETTERS = "ABCDEFGHJKLMNOPRSTUVWXY"  # second letter of a memory tag: not I, Q or Z
@@ -541,7 +357,7 @@ def _drive(
     for order, vrm in enumerate(vrms):
         mark = draft.mark(vrm)
         for p, t, d in zip(passings, first, draws, strict=True):
-            camera = _INDEX[p.camera]
+            camera = CAMERA_INDEX[p.camera]
             lane = 1 + d[1] % CAMERAS[camera].lanes
             draft.passes.append(
                 (camera, t + gap * order, mark, DIRECTIONS.index(p.direction), lane, journey)
@@ -617,7 +433,7 @@ def _commuters(rng: np.random.Generator, draft: _Draft, pool: Sequence[str]) -> 
         goes = rng.random(len(weekdays)) < 0.85
         leave = rng.normal(0, 420, (len(weekdays), 2)).astype(np.int64)
         pace = rng.uniform(0.9, 1.1, (len(weekdays), 2))
-        way_back = _readable(_reverse(passings))
+        way_back = readable(reverse(passings))
         for k, day in enumerate(weekdays):
             paired = number < 2 and k in pair_days
             if (number == 1 and paired) or not (goes[k] or paired):
@@ -674,7 +490,7 @@ def _random_traffic(rng: np.random.Generator, draft: _Draft, pool: Sequence[str]
             watched[rng.integers(0, watched.shape[0], n)],
             rng.integers(1, camera.lanes + 1, n).astype(np.int8),
         )
-    gate = _INDEX["TWG-1"]
+    gate = CAMERA_INDEX["TWG-1"]
     for k, instant in enumerate(_REPEATED_HOUR_DELIVERIES):
         draft.add(
             np.asarray([gate], np.int32),

@@ -206,7 +206,8 @@ GENERIC_PLACES: tuple[Place, ...] = (
     Place("T5", "Thornby Vale services", 52.497, -1.592),
 )
 
-#: Where each line's user usually is (only lines that may be CDR targets need one).
+#: Where each line's user usually is (only lines that may be CDR targets need one). Days on which
+#: a line's user travels in one of the case's vehicles override this (``story.py``).
 SCHEDULES: MappingProxyType[str, Schedule] = MappingProxyType(
     {
         "P01": Schedule("H01", "T1", 10, 18, ("T1", "T2", "T4", "A1", "W1", "W2")),
@@ -221,8 +222,11 @@ SCHEDULES: MappingProxyType[str, Schedule] = MappingProxyType(
         "P10": Schedule("A1", "A1", 8, 20, ("A2", "A3", "T2")),
         "P11": Schedule("T4", "T1", 10, 20, ("T2",)),
         "P12": Schedule("T2", "W2", 9, 19, ("T1",)),
-        "V03": Schedule("A1", "W3", 7, 18, ()),
-        "SH": Schedule("A2", "W2", 7, 18, ()),
+        # V03 is at House 1 unless the people carrier takes her to work: the story places her
+        # phone at the work site and on the road from the convoy and transport runs.
+        "V03": Schedule("A1", "A1", 7, 18, ()),
+        # The shared phone is kept at House 2 (its users take turns with it there).
+        "SH": Schedule("A2", "A2", 7, 18, ()),
     }
 )
 

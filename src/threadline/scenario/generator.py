@@ -38,6 +38,7 @@ from threadline.scenario.layouts import (
     write_xlsx_return,
 )
 from threadline.scenario.phone_exhibits import write_phone_downloads
+from threadline.scenario.roads import route
 from threadline.scenario.rows import SMS, VOICE, RowBatch
 from threadline.scenario.story import (
     PERIOD_END,
@@ -66,6 +67,8 @@ from threadline.scenario.truth import (
     SimTruth,
     SuccessorTruth,
     Totals,
+    VehiclePhoneRun,
+    VehiclePhoneTruth,
     VehicleTruth,
 )
 
@@ -77,7 +80,8 @@ PRODUCER = "DC Dana Colbeck (fictional)"
 GROUND_TRUTH_FILE = "ground_truth.json"
 CELL_LIST_FILE = "cell_list.csv"
 CELL_LIST_REFERENCE = "DC/6"
-FIRST_BULK_EXHIBIT = 7
+#: The core case's returns are DC/1-DC/5, DC/7 and DC/8 (DC/6 is the cell list); bulk lines follow.
+FIRST_BULK_EXHIBIT = 9
 SYNTHETIC_NOTICE = (
     "SYNTHETIC TEST DATA. Operation Cedar is fictional: every person, address, business, "
     "telephone number (Ofcom drama ranges), IMSI (test network 001-01), IMEI, vehicle "
@@ -288,6 +292,8 @@ def _pair_counts(core: CoreCase) -> tuple[PairCount, ...]:
     comms: dict[tuple[str, str, int], set[int]] = {}
     rows: dict[tuple[str, str, int], int] = {}
     for exhibit in core.exhibits:
+        if exhibit.line.user is None:
+            continue  # the victims' shared phone is no one person's
         batch = exhibit.batch
         talk = np.flatnonzero((batch.kind == VOICE) | (batch.kind == SMS))
         for index in talk.tolist():
@@ -310,6 +316,55 @@ def _pair_counts(core: CoreCase) -> tuple[PairCount, ...]:
         )
         for low, high in pairs
     )
+
+
+def _vehicle_phones(core: CoreCase) -> tuple[VehiclePhoneTruth, ...]:
+    """Every (vehicle, return) whose target was in the vehicle and whose return holds records
+    that started while it was driven, with those runs (see :class:`VehiclePhoneTruth`)."""
+    found: list[VehiclePhoneTruth] = []
+    for vehicle in VEHICLES:
+        for exhibit in core.exhibits:
+            person = exhibit.person
+            runs: list[VehiclePhoneRun] = []
+            role = "driver"
+            for drive in core.drives:
+                if drive.vrm != vehicle.vrm or drive.depart < exhibit.window_start:
+                    continue
+                if drive.arrive > exhibit.window_end:
+                    continue
+                if person == drive.driver:
+                    role = "driver"
+                elif person in drive.passengers:
+                    role = "passenger"
+                else:
+                    continue
+                start = exhibit.batch.start
+                rows = np.flatnonzero((start >= drive.depart) & (start <= drive.arrive))
+                if rows.shape[0] == 0:
+                    continue
+                runs.append(
+                    VehiclePhoneRun(
+                        date=drive.day,
+                        kind=drive.kind,
+                        depart=_utc(drive.depart),
+                        arrive=_utc(drive.arrive),
+                        cameras=tuple(p.camera for p in route(drive.origin, drive.destination)),
+                        rows=tuple(int(r) + exhibit.layout.first_data_row for r in rows.tolist()),
+                        starts=tuple(_utc(int(start[r])) for r in rows.tolist()),
+                    )
+                )
+            if runs:
+                found.append(
+                    VehiclePhoneTruth(
+                        vrm=vehicle.vrm,
+                        msisdn=core.book.e164(exhibit.line.number),
+                        person=person,
+                        role=role,
+                        exhibit=exhibit.reference,
+                        runs=tuple(runs),
+                    )
+                )
+    return tuple(found)
 
 
 def _people_truth() -> tuple[PersonTruth, ...]:
@@ -432,9 +487,12 @@ def generate_case(
     * ``DC_3_network-b.csv`` — DC/3, a lieutenant (UK local time; clock-change anomalies and one
       IMEI failing Luhn);
     * ``DC_4_network-c.xlsx`` — DC/4, the money handler (a few rows outside the window);
-    * ``DC_5_network-a.csv`` — DC/5, a driver (who changes handset);
+    * ``DC_5_network-a.csv`` — DC/5, a driver (who changes handset; his phone follows the people
+      carrier he drives: see :class:`~threadline.scenario.truth.VehiclePhoneTruth`);
     * ``cell_list.csv`` — DC/6, every cell any return uses;
-    * with ``scale``: ``DC_7_network-a.csv``, ``DC_8_network-b.csv``, … one per bulk line;
+    * ``DC_7_network-b.csv`` — DC/7, the victims' shared phone kept at House 2;
+    * ``DC_8_network-c.xlsx`` — DC/8, the phone of V03, a House 1 occupant;
+    * with ``scale``: ``DC_9_network-a.csv``, ``DC_10_network-b.csv``, … one per bulk line;
     * the seized handsets' downloads (see :mod:`threadline.scenario.phone_exhibits`):
       ``MC_1_controller.ufdr``, ``MC_2_lieutenant.ufdr``, ``MC_3_money_handler.ufdr`` (Cellebrite),
       ``MC_4_house_manager_xry.zip`` (XRY text export) and ``MC_5_driver_fs.tar`` (Android full
@@ -486,7 +544,7 @@ def generate_case(
         _RENDER_LAST_DAY,
     )
     tally = _Tally(np.zeros(len(core.book), np.bool_), set(), set())
-    exhibits: list[ExhibitTruth] = []
+    returns: list[ExhibitTruth] = []
     for exhibit in core.exhibits:
         number = exhibit.reference.split("/")[1]
         path = out_dir / f"DC_{number}_{exhibit.layout.value}{exhibit.layout.suffix}"
@@ -494,7 +552,7 @@ def generate_case(
             path, exhibit.layout, exhibit.line.number, exhibit.batch, tables, exhibit.authorisation
         )
         tally.add(exhibit.batch, exhibit.line.number)
-        exhibits.append(_core_exhibit_truth(core, exhibit, path, imei_table))
+        returns.append(_core_exhibit_truth(core, exhibit, path, imei_table))
 
     bulk_exhibits: list[ExhibitTruth] = []
     if plan is not None:
@@ -503,29 +561,30 @@ def generate_case(
     cells = [core.geography.cells[i] for i in sorted(tally.cells)]
     cell_path = out_dir / CELL_LIST_FILE
     cell_rows = write_cell_list(cell_path, cells)
-    exhibits.append(
-        ExhibitTruth(
-            reference=CELL_LIST_REFERENCE,
-            filename=CELL_LIST_FILE,
-            kind="cell-list",
-            layout="cell-list",
-            provider="Networks A–D (fictional UK operators): cell list for the returns",
-            producer=PRODUCER,
-            description="Operator cell list: every cell in the call data returns",
-            target_msisdn=None,
-            target_person=None,
-            authorisation=None,
-            window_start=None,
-            window_end=None,
-            time_basis="none",
-            rows=cell_rows,
-            first_data_row=2,
-            counts=ExhibitCounts(0, 0, 0),
-            anomalies=AnomalyLocators(),
-            anomaly_details=(),
-            sha256=_sha256(cell_path),
-        )
+    before_list = [e for e in returns if int(e.reference.split("/")[1]) < 6]
+    cell_list = ExhibitTruth(
+        reference=CELL_LIST_REFERENCE,
+        filename=CELL_LIST_FILE,
+        kind="cell-list",
+        layout="cell-list",
+        provider="Networks A–D (fictional UK operators): cell list for the returns",
+        producer=PRODUCER,
+        description="Operator cell list: every cell in the call data returns",
+        target_msisdn=None,
+        target_person=None,
+        authorisation=None,
+        window_start=None,
+        window_end=None,
+        time_basis="none",
+        rows=cell_rows,
+        first_data_row=2,
+        counts=ExhibitCounts(0, 0, 0),
+        anomalies=AnomalyLocators(),
+        anomaly_details=(),
+        sha256=_sha256(cell_path),
     )
+    # in reference order: DC/1-DC/5, the cell list DC/6, then DC/7 and DC/8
+    exhibits = [*before_list, cell_list, *(e for e in returns if e not in before_list)]
     exhibits += bulk_exhibits
     anpr_exhibits, anpr = write_anpr(out_dir, seed, core)
     exhibits += anpr_exhibits
@@ -587,6 +646,7 @@ def generate_case(
         phone_downloads=phone_downloads,
         transport_runs=core.transport_runs,
         anpr=anpr,
+        vehicle_phones=_vehicle_phones(core),
     )
     (out_dir / GROUND_TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8")
     return truth

@@ -10,7 +10,14 @@ analyst should be able to recover:
   3's occupants to a night shift at the food factory (the transport runs);
 * the money handler (P08) texts the controller every Sunday evening, and he usually replies;
 * the recruiter (P09) and the associates (P11, P12) are in occasional contact;
-* the house manager calls the victims' shared phone and V03's phone in the evenings;
+* the house manager calls the victims' shared phone and V03's phone in the evenings, and the
+  victims use those phones late in the evening, at night and early in the morning, at their
+  houses (House 2 keeps the shared phone; V03 lives at House 1);
+* whoever is in one of the case's vehicles has their phone with them: while the driver P04 drives
+  the people carrier (the convoy mornings and the evening returns) his phone makes short data
+  sessions on the cells along the route, at the times the cameras read the carrier, and on convoy
+  days he and the House 1 occupants he takes to work are at the work site until the evening
+  (or, for him, the end of his working day);
 * on 2026-07-13 the controller drops his number and carries on with a successor number in the
   same handset: the same people, family and takeaways call the new number;
 * every target line also has background traffic (family, friends, takeaways, taxis, a solicitor,
@@ -18,15 +25,18 @@ analyst should be able to recover:
   sessions, so that the organised network is not the only thing in the data.
 
 Events are drawn per channel with numpy (Poisson counts per day, local hours converted to UTC),
-then each CDR exhibit is cut from them from its target line's point of view. A call between two
-target lines appears in both returns with the same instant (and the same story communication id,
-which the ground truth uses to count distinct communications).
+then each CDR exhibit is cut from them from its target line's point of view: its cells come from
+the user's schedule, except while the user is in a vehicle (the cell serving the point of the
+route the vehicle has reached, from :func:`threadline.scenario.roads.position_on_route`) or at a
+work site a convoy took them to. A call between two target lines appears in both returns with the
+same instant (and the same story communication id, which the ground truth uses to count distinct
+communications).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -52,6 +62,7 @@ from threadline.scenario.identifiers import (
     rng_stream,
 )
 from threadline.scenario.layouts import Layout
+from threadline.scenario.roads import position_on_route, route
 from threadline.scenario.rows import DATA, FORWARDED, SMS, VOICE, RowBatch, make_batch
 from threadline.scenario.timebase import epoch, local_to_utc, uk_offset
 from threadline.scenario.truth import ConvoyTrip, TransportRun
@@ -63,6 +74,7 @@ __all__ = [
     "Comms",
     "CoreCase",
     "CoreExhibit",
+    "Drive",
     "HandsetInfo",
     "Line",
     "assign_cells",
@@ -83,6 +95,19 @@ HANDSET_SWAP_AT = datetime(2026, 8, 10, 6, 0, tzinfo=UTC)
 
 #: Charging IDs of the core case's data sessions are this plus the communication id.
 CHARGING_BASE = 2_600_000_000
+
+#: Data sessions a day of the victims' phones, by line owner, and the local hours they fall
+#: between (past 24 is after midnight): when the victims are back at their houses, late in the
+#: evening and at night, and early in the morning before the convoy leaves (06:35 at the earliest;
+#: the people carrier is back at House 1 by 22:25 at the latest).
+_NIGHT_USE: tuple[tuple[str, float, tuple[float, float]], ...] = (
+    ("SH", 2.2, (21.5, 25.5)),
+    ("SH", 0.6, (5.25, 6.75)),
+    ("V03", 1.2, (22.5, 25.0)),
+    ("V03", 0.4, (5.0, 6.25)),
+)
+#: Share of a moving phone's records served by a sector of the second-nearest mast.
+_SECOND_MAST = 0.15
 
 _Endpoint = str | int
 """A line owner key (person id, or ``SH`` for the shared victims' phone) or a number-book index."""
@@ -258,6 +283,24 @@ class CoreExhibit:
 
 
 @dataclass(frozen=True, slots=True)
+class Drive:
+    """One vehicle's journey in the story, with the people in it: a convoy trip's lead or
+    follower, or a transport run. Times are UTC epoch seconds."""
+
+    kind: str
+    """``convoy`` or ``transport``."""
+    day: date
+    """Local (UK) date of departure."""
+    vrm: str
+    driver: str
+    passengers: tuple[str, ...]
+    origin: str
+    destination: str
+    depart: int
+    arrive: int
+
+
+@dataclass(frozen=True, slots=True)
 class CoreCase:
     """Everything the core story produced."""
 
@@ -280,6 +323,9 @@ class CoreCase:
     convoy_trips: tuple[ConvoyTrip, ...]
     transport_runs: tuple[TransportRun, ...]
     """The victims' other journeys by vehicle, in time order."""
+    drives: tuple[Drive, ...]
+    """Every vehicle journey (both vehicles of each convoy trip, every transport run) with the
+    people in it, in time order: where the phones of those people were placed."""
     last_old_event: int
     first_new_event: int
 
@@ -774,7 +820,7 @@ def _make_cast(seed: int, book: NumberBook) -> _Cast:
 
 
 def build_core(seed: int) -> CoreCase:
-    """Draw the whole core story for ``seed`` and cut its five CDR returns."""
+    """Draw the whole core story for ``seed`` and cut its seven CDR returns."""
     book = NumberBook.build()
     geography = Geography.build(rng_stream(seed, "masts"), _all_places())
     cast = _make_cast(seed, book)
@@ -788,14 +834,23 @@ def build_core(seed: int) -> CoreCase:
         _data_sessions(rng, draft, lines_by_owner, person, data_rate)
         _diverted_calls(rng, draft, lines_by_owner, person, cast.friends[person], cast.voicemail)
 
+    convoy_trips = _convoy_trips(seed)
+    transport_runs = _transport_runs(seed, convoy_trips)
+    drives = _drives(convoy_trips, transport_runs)
     lieutenant = lines_by_owner["P02"][0]
-    comms = _sorted_comms(draft, rng, _deliberate_b_sessions(lieutenant))
-    exhibits = _cut_exhibits(seed, comms, geography, lines_by_owner, len(cast.handsets))
+    extra = _concat_comms(
+        (
+            _deliberate_b_sessions(lieutenant),
+            _route_sessions(seed, lines_by_owner, drives),
+            _night_sessions(seed, lines_by_owner),
+        )
+    )
+    comms = _sorted_comms(draft, rng, extra)
+    exhibits = _cut_exhibits(seed, comms, geography, lines_by_owner, len(cast.handsets), drives)
     old, new = lines_by_owner["P01"]
     old_events = comms.start[(comms.a == old.number) | (comms.b == old.number)]
     new_events = comms.start[(comms.a == new.number) | (comms.b == new.number)]
     corrupt = _corrupt_imei(cast.handsets[lieutenant.handsets[0][1]].imei)
-    convoy_trips = _convoy_trips(seed)
     return CoreCase(
         book=book,
         geography=geography,
@@ -812,7 +867,8 @@ def build_core(seed: int) -> CoreCase:
         exhibits=exhibits,
         comms=comms,
         convoy_trips=convoy_trips,
-        transport_runs=_transport_runs(seed, convoy_trips),
+        transport_runs=transport_runs,
+        drives=drives,
         last_old_event=int(old_events.max()),
         first_new_event=int(new_events.min()),
     )
@@ -878,8 +934,10 @@ def _cut_exhibits(
     geography: Geography,
     lines_by_owner: Mapping[str, Sequence[Line]],
     corrupt_handset: int,
+    drives: Sequence[Drive],
 ) -> tuple[CoreExhibit, ...]:
     rng = rng_stream(seed, "exhibits")
+    road = rng_stream(seed, "on-the-road")
     a, b, c, d = Layout.NETWORK_A, Layout.NETWORK_B, Layout.NETWORK_C, Layout.NETWORK_D
     plans = (
         _Plan("DC/1", "P01", 0, a, date(2026, 3, 1), date(2026, 7, 31), "OCDA-2026-000411",
@@ -892,6 +950,12 @@ def _cut_exhibits(
               "Call data, money handler's mobile (network-c)"),
         _Plan("DC/5", "P04", 0, a, date(2026, 6, 1), date(2026, 9, 30), "OCDA-2026-000496",
               "Call data, driver's mobile (network-a)"),
+        # DC/6 is the cell list. The victims' phones were applied for later, to corroborate
+        # where they were kept and used.
+        _Plan("DC/7", "SH", 0, b, date(2026, 4, 1), date(2026, 9, 30), "OCDA-2026-000634",
+              "Call data, victims' shared phone kept at House 2 (network-b)"),
+        _Plan("DC/8", "V03", 0, c, date(2026, 6, 1), date(2026, 9, 30), "OCDA-2026-000635",
+              "Call data, mobile of a House 1 occupant (network-c)"),
     )  # fmt: skip
     exhibits: list[CoreExhibit] = []
     for plan in plans:
@@ -912,6 +976,9 @@ def _cut_exhibits(
             selected = np.concatenate([before, in_window, after])
         cells = _place_cells(geography, line.network)
         batch = _rows_for_line(rng, comms, line, selected, cells)
+        travels, stays = _whereabouts(plan.person, line.schedule, drives)
+        if travels:
+            batch = _on_the_road(road, batch, geography, line.network, cells, travels, stays)
         if layout is Layout.NETWORK_D:
             batch = split_partials(rng, batch, 0.2)
         if reference == "DC/3":
@@ -1028,3 +1095,209 @@ def _transport_runs(seed: int, trips: Sequence[ConvoyTrip]) -> tuple[TransportRu
 def _offset_at(instant: int) -> int:
     """The UK offset from UTC (0 or 3600 seconds) in force at one UTC instant."""
     return int(uk_offset(np.asarray([instant], np.int64))[0])
+
+
+def _drives(trips: Sequence[ConvoyTrip], runs: Sequence[TransportRun]) -> tuple[Drive, ...]:
+    """Every vehicle journey with the people in it, in time order.
+
+    The people carrier leads each convoy trip with House 1's occupants aboard and its usual driver
+    at the wheel; the van follows ``gap_seconds`` behind with its own driver. A transport run
+    carries the run's driver and passengers.
+    """
+    driver_of = {v.vrm: v.user for v in VEHICLES}
+    house1 = tuple(p.id for p in PEOPLE if p.home == "A1" and p.role == "victim")
+    drives: list[Drive] = []
+    for trip in trips:
+        depart, arrive = epoch(trip.depart), epoch(trip.arrive)
+        for vrm, passengers, gap in (
+            (trip.lead_vrm, house1, 0),
+            (trip.follow_vrm, (), trip.gap_seconds),
+        ):
+            drives.append(
+                Drive(
+                    kind="convoy",
+                    day=trip.date,
+                    vrm=vrm,
+                    driver=driver_of[vrm],
+                    passengers=passengers,
+                    origin=trip.from_address,
+                    destination=trip.to_address,
+                    depart=depart + gap,
+                    arrive=arrive + gap,
+                )
+            )
+    drives += [
+        Drive(
+            kind="transport",
+            day=run.date,
+            vrm=run.vrm,
+            driver=run.driver,
+            passengers=run.passengers,
+            origin=run.from_address,
+            destination=run.to_address,
+            depart=epoch(run.depart),
+            arrive=epoch(run.arrive),
+        )
+        for run in runs
+    ]
+    return tuple(sorted(drives, key=lambda d: (d.depart, d.vrm)))
+
+
+def _whereabouts(
+    person: str, schedule: Schedule, drives: Sequence[Drive]
+) -> tuple[list[Drive], list[tuple[int, int, str]]]:
+    """The drives ``person`` is in, and their stays at work sites: (from, to, address id).
+
+    After a convoy trip its people are at the work site it took them to: a passenger until the
+    next drive they are in that day (the evening return), the driver until then or the end of
+    his working day (his schedule's ``day_to``), whichever comes first. The driver P04's
+    schedule puts him at the food factory, but on Saturdays the convoy goes to the car wash and so
+    does he.
+    """
+    mine = [d for d in drives if d.driver == person or person in d.passengers]
+    stays: list[tuple[int, int, str]] = []
+    for k, drive in enumerate(mine):
+        if drive.kind != "convoy":
+            continue
+        following = mine[k + 1] if k + 1 < len(mine) else None
+        until = following.depart - 1 if following and following.day == drive.day else None
+        if until is None or drive.driver == person:
+            day_end = _local_instant(drive.day, schedule.day_to * 3600) - 1
+            until = day_end if until is None else min(until, day_end)
+        if until > drive.arrive:
+            stays.append((drive.arrive + 1, until, drive.destination))
+    return mine, stays
+
+
+def _on_the_road(
+    rng: np.random.Generator,
+    batch: RowBatch,
+    geography: Geography,
+    network: int,
+    cells: Mapping[str, tuple[int, int]],
+    drives: Sequence[Drive],
+    stays: Sequence[tuple[int, int, str]],
+) -> RowBatch:
+    """Re-place the rows of a line whose user was in a vehicle, or at a site a convoy took them to.
+
+    A start or end instant during one of the user's drives gets the cell serving the point of the
+    route the vehicle had reached then (a sector of the nearest mast, of the second nearest for
+    :data:`_SECOND_MAST` of them); one during a stay gets the site's usual cell, or its
+    neighbouring cell one time in five, as :func:`assign_cells` does. An SMS has no end cell.
+    Four draws are made for every row, so the result depends only on the rows.
+    """
+    n = len(batch)
+    draws = rng.random((n, 4))
+    departs = np.asarray([d.depart for d in drives], np.int64)
+    arrives = np.asarray([d.arrive for d in drives], np.int64)
+    stay_from = np.asarray([s[0] for s in stays], np.int64)
+    stay_to = np.asarray([s[1] for s in stays], np.int64)
+    columns = (batch.cell_start.copy(), batch.cell_end.copy())
+    instants = (batch.start, batch.start + batch.duration)
+    placed = (np.ones(n, np.bool_), batch.kind != SMS)
+    for phase in (0, 1):
+        at = instants[phase]
+        which = np.searchsorted(departs, at, side="right") - 1
+        moving = placed[phase] & (which >= 0) & (at <= arrives[np.clip(which, 0, None)])
+        for row in np.flatnonzero(moving).tolist():
+            drive = drives[int(which[row])]
+            share = (int(at[row]) - drive.depart) / max(drive.arrive - drive.depart, 1)
+            latitude, longitude = position_on_route(drive.origin, drive.destination, share)
+            rank = 1 if draws[row, phase] < _SECOND_MAST else 0
+            columns[phase][row] = geography.serving_cell(network, latitude, longitude, rank)
+        if not stays:
+            continue
+        stay = np.searchsorted(stay_from, at, side="right") - 1
+        staying = placed[phase] & ~moving & (stay >= 0)
+        staying &= at <= stay_to[np.clip(stay, 0, None)]
+        for row in np.flatnonzero(staying).tolist():
+            usual, neighbour = cells[stays[int(stay[row])][2]]
+            columns[phase][row] = neighbour if draws[row, 2 + phase] < 0.2 else usual
+    return replace(batch, cell_start=columns[0], cell_end=columns[1])
+
+
+def _concat_comms(parts: Sequence[Comms]) -> Comms:
+    """Join communications drawn apart (not yet in time order)."""
+    return Comms(
+        kind=np.concatenate([p.kind for p in parts]).astype(np.int8),
+        a=np.concatenate([p.a for p in parts]).astype(np.int32),
+        b=np.concatenate([p.b for p in parts]).astype(np.int32),
+        c=np.concatenate([p.c for p in parts]).astype(np.int32),
+        start=np.concatenate([p.start for p in parts]).astype(np.int64),
+        duration=np.concatenate([p.duration for p in parts]).astype(np.int64),
+        bytes_up=np.concatenate([p.bytes_up for p in parts]).astype(np.int64),
+        bytes_down=np.concatenate([p.bytes_down for p in parts]).astype(np.int64),
+        clock_shift=np.concatenate([p.clock_shift for p in parts]).astype(np.int64),
+    )
+
+
+def _data_comms(rng: np.random.Generator, number: I32, start: I64, seconds: I64) -> Comms:
+    """Data sessions of the given lines, with small byte counts drawn from ``rng``."""
+    keep = (number >= 0) & (start >= epoch(PERIOD_START)) & (start <= epoch(PERIOD_END))
+    n = start.shape[0]
+    up = np.rint(rng.lognormal(9.0, 1.0, n)).astype(np.int64)
+    down = up * rng.integers(2, 10, n)
+    none = np.full(int(keep.sum()), -1, np.int32)
+    return Comms(
+        kind=np.full(int(keep.sum()), DATA, np.int8),
+        a=number[keep].astype(np.int32),
+        b=none,
+        c=none,
+        start=start[keep].astype(np.int64),
+        duration=seconds[keep].astype(np.int64),
+        bytes_up=up[keep],
+        bytes_down=down[keep].astype(np.int64),
+        clock_shift=np.zeros(int(keep.sum()), np.int64),
+    )
+
+
+def _route_sessions(
+    seed: int, lines_by_owner: Mapping[str, Sequence[Line]], drives: Sequence[Drive]
+) -> Comms:
+    """Short data sessions of a target's phone while they drive one of the case's vehicles.
+
+    On every drive three or four of the cameras that read the vehicle are chosen, and the phone
+    starts a session of 8-75 seconds within 90 seconds of the vehicle passing each (at the
+    passing's share of the driving time, as the ANPR reads are drawn, which add up to 15 seconds
+    either way). Twelve draws are made for every drive, so the sessions depend only on the seed.
+    """
+    rng = rng_stream(seed, "on-the-road-sessions")
+    targets = {person for person, _ in _TARGET_DATA_RATES}
+    owners: list[str] = []
+    starts: list[int] = []
+    seconds: list[int] = []
+    for drive in drives:
+        draws = rng.integers(0, 1 << 30, 12).tolist()
+        if drive.driver not in targets:
+            continue
+        passings = route(drive.origin, drive.destination)
+        count = min(len(passings), 3 + draws[0] % 2)
+        chosen = sorted(sorted(range(len(passings)), key=lambda i: draws[1 + i])[:count])
+        span = drive.arrive - drive.depart
+        for j, index in enumerate(chosen):
+            at = drive.depart + round(passings[index].at * span) + draws[6 + j] % 181 - 90
+            starts.append(min(max(at, drive.depart), drive.arrive - 5))
+            seconds.append(8 + draws[6 + j] // 181 % 68)
+            owners.append(drive.driver)
+    start = np.asarray(starts, np.int64)
+    number = np.full(start.shape[0], -1, np.int32)
+    for owner in sorted(set(owners)):
+        mine = np.asarray([o == owner for o in owners], np.bool_)
+        number = np.where(mine, _resolve(lines_by_owner, owner, start), number).astype(np.int32)
+    return _data_comms(rng, number, start, np.asarray(seconds, np.int64))
+
+
+def _night_sessions(seed: int, lines_by_owner: Mapping[str, Sequence[Line]]) -> Comms:
+    """The victims' phones' data sessions (:data:`_NIGHT_USE`): messaging, late and early."""
+    rng = rng_stream(seed, "victims-phones")
+    day_starts = _local_days("daily")
+    parts: list[Comms] = []
+    for owner, rate, (low, high) in _NIGHT_USE:
+        counts = rng.poisson(rate, day_starts.shape[0])
+        local = np.repeat(day_starts, counts)
+        local = local + rng.integers(int(low * 3600), int(high * 3600), local.shape[0])
+        start = local_to_utc(local)
+        seconds = np.clip(np.rint(rng.lognormal(np.log(420), 0.9, start.shape[0])), 15, 5400)
+        number = _resolve(lines_by_owner, owner, start)
+        parts.append(_data_comms(rng, number, start, seconds.astype(np.int64)))
+    return _concat_comms(parts)

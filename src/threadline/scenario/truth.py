@@ -7,8 +7,9 @@ for every exhibit its expected row counts and the 1-based spreadsheet row (heade
 deliberate anomaly, and for every seized handset's download its owner, contacts (the nicknames that
 link people across handsets) and conversations (which are deleted, in which language), and for the
 ANPR evidence its cameras, the journeys as the cameras read them, the misreads and the ordinary
-vehicles that happen to pass together. Ingest and analysis tests check themselves against it, so it
-is plain frozen data with a stable JSON form.
+vehicles that happen to pass together, and which phones travelled in which vehicle (the call data
+rows of a number on the cells along a vehicle's route). Ingest and analysis tests check
+themselves against it, so it is plain frozen data with a stable JSON form.
 
 JSON conventions: instants are ISO 8601 UTC strings ending in ``Z``; dates are ``YYYY-MM-DD``;
 tuples become lists; field names are the attribute names. :meth:`GroundTruth.from_json` reads back
@@ -51,13 +52,17 @@ __all__ = [
     "SuccessorTruth",
     "Totals",
     "TransportRun",
+    "VehiclePhoneRun",
+    "VehiclePhoneTruth",
     "VehicleTruth",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version 2 added :attr:`GroundTruth.phone_downloads` (the seized handsets' downloads); version 3
 added :attr:`GroundTruth.transport_runs`, :attr:`GroundTruth.anpr` and the ANPR exhibits
-(``anpr-cameras`` and ``anpr-reads`` kinds in :attr:`GroundTruth.exhibits`)."""
+(``anpr-cameras`` and ``anpr-reads`` kinds in :attr:`GroundTruth.exhibits`); version 4 added
+:attr:`GroundTruth.vehicle_phones` (and the returns DC/7 and DC/8 of the victims' phones, with
+``SH`` as the shared phone's ``target_person``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +266,8 @@ class ExhibitTruth:
     description: str
     target_msisdn: str | None
     target_person: str | None
+    """Person id of the target line's user; ``SH`` for the victims' shared phone; ``None`` for
+    the bulk lines of a scale extension and for lists and ANPR exhibits."""
     authorisation: str | None
     window_start: datetime | None
     window_end: datetime | None
@@ -456,6 +463,50 @@ class AnprTruth:
 
 
 @dataclass(frozen=True, slots=True)
+class VehiclePhoneRun:
+    """One run of a vehicle on which a phone in it has records in a network return."""
+
+    date: date
+    """Local (UK) date of departure."""
+    kind: str
+    """``convoy`` (a :class:`ConvoyTrip`) or ``transport`` (a :class:`TransportRun`)."""
+    depart: datetime
+    arrive: datetime
+    cameras: tuple[str, ...]
+    """The cameras that read the vehicle on the run, in order (see :attr:`AnprTruth.journeys`)."""
+    rows: tuple[int, ...]
+    """1-based spreadsheet rows (header counted) of the return's records that started during the
+    drive; each names the cells serving the point of the route the vehicle had reached."""
+    starts: tuple[datetime, ...]
+    """When each of those records started (UTC), in row order."""
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePhoneTruth:
+    """A phone that travelled in a vehicle: a number whose network return places it on the cells
+    along the vehicle's route while the cameras read the vehicle.
+
+    The driver P04's number moves with the people carrier he drives on every convoy morning and
+    evening return (DC/5's window, June to September): on each drive his phone has three or four
+    short data sessions, each within about 90 seconds of the carrier passing a camera, on a cell of
+    the mast nearest the road there (sometimes the second nearest). The van follows the carrier on
+    convoy mornings only, so it passes the same cameras then but never on the evening returns.
+    A passenger's phone (V03's, in DC/8) is listed for the runs on which it happened to make a
+    record during the drive.
+    """
+
+    vrm: str
+    msisdn: str
+    person: str
+    role: str
+    """``driver`` or ``passenger``."""
+    exhibit: str
+    """Reference of the return holding the records (e.g. ``DC/5``)."""
+    runs: tuple[VehiclePhoneRun, ...]
+    """In time order: only runs inside the return's window with at least one such record."""
+
+
+@dataclass(frozen=True, slots=True)
 class Totals:
     """Sizes of the whole generated data set."""
 
@@ -491,6 +542,8 @@ class GroundTruth:
     phone_downloads: tuple[PhoneDownloadTruth, ...]
     transport_runs: tuple[TransportRun, ...]
     anpr: AnprTruth
+    vehicle_phones: tuple[VehiclePhoneTruth, ...]
+    """Which numbers moved with which vehicle, and on which runs, as the returns show it."""
 
     def exhibit(self, reference: str) -> ExhibitTruth:
         """Return the exhibit with this reference (e.g. ``DC/3``)."""
