@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from threadline.analysis.contact_events import ENDS_TABLE, ends_table_sql
 from threadline.analysis.evidence import Evidence
+from threadline.analysis.network_graph import EDGES_TABLE, edges_table_sql
 from threadline.ingest.arrow_schema import arrow_schema
 from threadline.model.evidence_schema import TABLES
 from threadline.model.ids import row_id
@@ -85,13 +86,23 @@ def make_evidence(
         data = pa.Table.from_pylist(
             [{name: row.get(name) for name in schema.names} for row in rows], schema=schema
         )
+        # a table, not a view over the registered Arrow data: DuckDB may push filters (a join's
+        # Bloom filter) into a scan that Arrow cannot take, and fail the query
         con.register(f"_{table.name}_data", data)
-        con.execute(f"CREATE VIEW {table.name} AS SELECT * FROM _{table.name}_data")
+        con.execute(f"CREATE TABLE {table.name} AS SELECT * FROM _{table.name}_data")
+        con.unregister(f"_{table.name}_data")
     return Evidence(con, dict(exhibits or {}), tuple(targets))
 
 
+def with_derived(evidence: Evidence, tables: Mapping[str, str]) -> Evidence:
+    """The same evidence offering read-copy derived tables (name -> the SELECT that fills it),
+    made in its connection in order, as the read copy makes them
+    (:func:`threadline.services.derived.read_copy_tables`)."""
+    for name, sql in tables.items():
+        evidence.con.execute(f"CREATE TABLE {name} AS {sql}")
+    return dataclasses.replace(evidence, derived=evidence.derived | set(tables))
+
+
 def with_contact_events(evidence: Evidence) -> Evidence:
-    """The same evidence offering the read copy's contact-event table, made in its connection
-    as :func:`threadline.services.derived.read_copy_tables` makes it in a read copy."""
-    evidence.con.execute(f"CREATE TABLE {ENDS_TABLE} AS {ends_table_sql()}")
-    return dataclasses.replace(evidence, derived=evidence.derived | {ENDS_TABLE})
+    """The same evidence offering the read copy's contact-event and contact-edge tables."""
+    return with_derived(evidence, {ENDS_TABLE: ends_table_sql(), EDGES_TABLE: edges_table_sql()})

@@ -255,3 +255,49 @@ def test_numbers_are_needed() -> None:
         CoLocation().run(make_evidence({}), CoLocationParameters())
     with pytest.raises(ConfigError, match="at least two"):
         CoLocation().run(make_evidence({}), CoLocationParameters(numbers=[A]))
+
+
+def test_the_edge_of_the_window_with_a_look_back() -> None:
+    """The farthest-apart records that can co-locate, their times window + look-back apart.
+
+    A's calls and B's data records on Mill Lane only (N = 2, both on the cell: weight
+    ln(1 + 2/2) = ln 2 = 0.6931472). With the defaults (15-minute window, 30-minute look-back):
+
+    * 12 June: A 10:00:00, B's record 10:45:00 (span 10:15-10:45): gap exactly 900 s, counted;
+    * 13 June: A 09:59:59, B's record 10:45:00: gap 901 s, not;
+    * 14 June: B's record 10:00:00 (span 09:30-10:00), A 10:15:00: 900 s after, counted;
+    * 15 June: B's record 10:00:00, A 10:15:01: 901 s, not.
+
+    Two occasions, score 2 ln 2 = 1.3862944.
+    """
+    calls = [
+        a_call("e1", 1, A, "2024-06-12 10:00:00", Q),
+        a_call("e1", 2, A, "2024-06-13 09:59:59", Q),
+        a_call("e1", 3, A, "2024-06-14 10:15:00", Q),
+        a_call("e1", 4, A, "2024-06-15 10:15:01", Q),
+    ]
+    data = [
+        data_session("e3", 1, B, "2024-06-12 10:45:00", Q),
+        data_session("e3", 2, B, "2024-06-13 10:45:00", Q),
+        data_session("e3", 3, B, "2024-06-14 10:00:00", Q),
+        data_session("e3", 4, B, "2024-06-15 10:00:00", Q),
+    ]
+    evidence = make_evidence(
+        {"calls": calls, "data_sessions": data, "cell_sites": SITES}, exhibits=REFERENCES
+    )
+    (ab,) = CoLocation().run(evidence, CoLocationParameters(numbers=[A, B], min_occasions=1))
+    assert ab.subjects == (A, B)
+    assert ab.score == pytest.approx(round(2 * math.log(2), 4))  # 1.3863
+    assert [
+        (o["time_1"][:19], o["time_2"][:19], o["gap_seconds"]) for o in ab.detail["occasion_list"]
+    ] == [
+        ("2024-06-12T10:00:00", "2024-06-12T10:45:00", 900.0),
+        ("2024-06-14T10:15:00", "2024-06-14T10:00:00", 900.0),
+    ]
+    assert set(ab.derived_from) == {
+        rid(calls, 0),
+        rid(data, 0),
+        rid(calls, 2),
+        rid(data, 2),
+        rid(SITES, 0),
+    }

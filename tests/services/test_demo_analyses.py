@@ -390,3 +390,20 @@ def test_the_drivers_phone_uses_cells_near_the_cameras_reading_his_vehicle(cedar
             van_matched[run.kind] += 1
     convoy_runs = sum(1 for run in moved.runs if run.kind == "convoy")
     assert van_matched == {"convoy": convoy_runs, "transport": 0}
+
+
+def test_vehicle_phone_puts_the_drivers_vehicle_first(cedar: Demo) -> None:
+    """Checks truth.vehicle_phones (the driver's number and the vehicle it moved with) through
+    the vehicle_phone analysis on the driver's number: the people carrier he drives is the first
+    vehicle, at 3 or more distinct cameras; the van that follows it on convoy mornings, and so
+    also passes those cameras while his phone is near, may come next, but no ordinary vehicle
+    ranks above either. Wording as for every cell-site finding (requirement 27)."""
+    (moved,) = (v for v in cedar.truth.vehicle_phones if v.role == "driver")
+    findings = cedar.run("vehicle_phone", numbers=[moved.msisdn])
+    assert all(forbidden_phrases(f.explanation) == () for f in findings)
+    ranked = [f.subjects[0] for f in findings]
+    assert ranked[0] == _vrm(moved.vrm), ranked[:3]
+    (van,) = (_vrm(v.vrm) for v in cedar.truth.vehicles if v.vrm != moved.vrm)
+    assert ranked[1] == van, ranked[:3]
+    assert findings[0].subjects[1] == moved.msisdn
+    assert findings[0].detail["cameras"] >= 3

@@ -54,8 +54,21 @@ Rarity weighting
 
 Being served by the same cell is consistent with being in the same area, not proof of being
 together (:data:`threadline.analysis.cell_wording.CO_LOCATION_CAVEAT`); every finding says so
-and carries the standard cell-site caveats. The SQL is standard (window functions, range joins)
-with bound parameters only.
+and carries the standard cell-site caveats.
+
+How it is computed (bound parameters only; nothing above depends on it)
+    Two statements. The first reads every placement narrowly (cell, number, exhibit) for the
+    weights, which are over the whole evidence, and to learn which exhibits hold the chosen
+    numbers' placements. The second reads the chosen numbers' timed placements in full from
+    those exhibits only (the engine skips the other files) and pairs them: pairs within the
+    window are found by a join on the place and a time bucket rather than on the place alone
+    (:func:`_bucket_seconds` shows that no pair is missed), and each choice above (the rarest
+    place, the nearest match) is an aggregate (``min_by``: the first by a composite key)
+    rather than a sort, so the work grows with the pairs of events near each other, not with
+    every pair of placements on a busy cell. With ``against_all`` every number's placements
+    are streamed past the chosen ones' rather than kept. The results are those of the
+    definitions above, checked against a brute-force reference in
+    ``tests/analysis/test_co_location_equivalence.py``.
 """
 
 from __future__ import annotations
@@ -80,15 +93,24 @@ from threadline.analysis.wording import instant_phrase, period_phrase
 from threadline.errors import ConfigError
 from threadline.model.finding import Finding
 
-__all__ = ["CoLocation", "CoLocationParameters"]
+__all__ = ["CELL_NUMBERS_TABLE", "CoLocation", "CoLocationParameters", "cell_numbers_sql"]
 
-# A placement with an exact time as a span of epoch seconds [from_s, to_s] in which its cell
-# was used: the instant itself, or for a data record ("at or before") the look-back before it.
+# A placement with an exact time: its span of epoch seconds [from_s, to_s] in which the cell
+# was used (the instant itself, or for a data record, "at or before", the look-back before
+# it), its time bucket (see _bucket_seconds) and whether its number is one of the chosen;
+# over the columns of _placed_sql.
 _TIMED: Final = """
-    number, row_id, exhibit_id, medium, phase, cell, place_key, at_utc,
+    number, row_id, phase, place_key, at_utc,
     epoch(at_utc) - CASE WHEN medium = 'data' THEN $lookback_seconds ELSE 0 END AS from_s,
-    epoch(at_utc) AS to_s
+    epoch(at_utc) AS to_s,
+    CAST(FLOOR(epoch(at_utc) / $bucket_seconds) AS BIGINT) AS bucket,
+    list_contains($numbers, number) AS chosen,
+    exhibit_id, medium, cell
 """
+
+# The columns of a timed placement the self-join compares and carries: as few as will do (the
+# exhibit, medium and cell of the occasions' events are looked up afterwards).
+_JOINED: Final = "number, row_id, phase, place_key, at_utc, from_s, to_s"
 
 _MEDIUM_WORDS: Final = {"call": "call", "sms": "SMS", "mms": "MMS", "im": "instant message"}
 
@@ -156,110 +178,30 @@ class CoLocation:
                 "co-location pairs numbers: give at least two, or set against_all to pair "
                 f"{numbers[0]} with every number in the evidence"
             )
-        # The place a placement counts at: the cell, or its site (a cell in no reference data
-        # is its own site, keyed by its id as crowd-sourced cells are in sites_sql). The
-        # placements are written out where used rather than shared as one CTE, so the engine
-        # reads only the columns and rows each use needs instead of keeping every placement.
-        if parameters.match == "site":
-            placed = f"""
-            SELECT placements.*, COALESCE(sites.site_key, placements.cell) AS place_key
-            FROM ({placements_sql()}) AS placements
-            LEFT JOIN sites ON sites.cell_id = placements.cell
-            """
-        else:
-            placed = (
-                f"SELECT placements.*, cell AS place_key FROM ({placements_sql()}) AS placements"
-            )
-        sql = f"""
-        WITH sites AS ({sites_sql()}),
-        wanted AS (SELECT UNNEST($numbers) AS number),
-        one AS (
-            SELECT {_TIMED} FROM ({placed}) AS placed
-            WHERE at_utc IS NOT NULL AND {TIME_FILTER}
-              AND number IN (SELECT number FROM wanted)
-        ),
-        two AS (
-            SELECT {_TIMED} FROM ({placed}) AS placed
-            WHERE at_utc IS NOT NULL AND {TIME_FILTER}
-              AND ($against_all OR number IN (SELECT number FROM wanted))
-        ),
-        candidates AS (
-            SELECT one.number AS number1, two.number AS number2,
-                   one.row_id AS row1, two.row_id AS row2,
-                   one.exhibit_id AS exhibit1, two.exhibit_id AS exhibit2,
-                   one.medium AS medium1, two.medium AS medium2,
-                   one.phase AS phase1, two.phase AS phase2,
-                   one.cell AS cell1, two.cell AS cell2,
-                   one.at_utc AS at1, two.at_utc AS at2,
-                   one.place_key,
-                   GREATEST(0.0, two.from_s - one.to_s, one.from_s - two.to_s) AS gap_s
-            FROM one
-            JOIN two
-              ON two.place_key = one.place_key
-             AND two.number <> one.number
-             AND two.from_s <= one.to_s + $window_seconds
-             AND one.from_s <= two.to_s + $window_seconds
-            WHERE NOT list_contains($numbers, two.number) OR one.number < two.number
-        ),
-        -- rarity counts every number on the place, in the whole evidence; only the places
-        -- some candidate shares need counting
-        rarity AS (
-            SELECT place_key, COUNT(DISTINCT number) AS numbers_on
-            FROM ({placed}) AS placed
-            WHERE place_key IN (SELECT place_key FROM candidates)
-            GROUP BY place_key
-        ),
-        universe AS (SELECT COUNT(DISTINCT number) AS total FROM ({placed}) AS placed),
-        weighted AS (
-            SELECT candidates.*, rarity.numbers_on,
-                   LN(1.0 + CAST(universe.total AS DOUBLE) / rarity.numbers_on) AS weight,
-                   universe.total
-            FROM candidates
-            JOIN rarity ON rarity.place_key = candidates.place_key
-            CROSS JOIN universe
-        ),
-        pairs AS (
-            SELECT * FROM (
-                SELECT *, ROW_NUMBER() OVER (
-                    PARTITION BY number1, number2, row1, row2
-                    ORDER BY weight DESC, gap_s, place_key, phase1, phase2
-                ) AS nth
-                FROM weighted
-            ) AS shared WHERE nth = 1
-        ),
-        ranked AS (
-            SELECT *,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY number1, number2, row1 ORDER BY gap_s, at2, row2
-                   ) AS rank1,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY number1, number2, row2 ORDER BY gap_s, at1, row1
-                   ) AS rank2
-            FROM pairs
-        ),
-        occasions AS (
-            SELECT *, COUNT(*) OVER (PARTITION BY number1, number2) AS occasions
-            FROM ranked WHERE rank1 = 1 AND rank2 = 1
-        )
-        SELECT number1, number2, row1, row2, exhibit1, exhibit2, medium1, medium2,
-               phase1, phase2, cell1, cell2, at1, at2, place_key, numbers_on, weight, gap_s,
-               total,
-               site1.site_row_id AS site_row1, site2.site_row_id AS site_row2,
-               site1.site_name, site1.address, site1.postcode,
-               site1.position_basis AS basis1, site2.position_basis AS basis2
-        FROM occasions
-        LEFT JOIN sites AS site1 ON site1.cell_id = occasions.cell1
-        LEFT JOIN sites AS site2 ON site2.cell_id = occasions.cell2
-        WHERE occasions >= $min_occasions
-        ORDER BY number1, number2, LEAST(at1, at2), row1, row2
-        """
+        # First every placement's place, number and exhibit, whatever its time: the weights
+        # are over the whole evidence (here as each place's count of numbers, and N), and the
+        # chosen numbers' placements are all in the exhibits found here, so the second
+        # statement reads them from those alone (the engine skips the other files).
+        used = evidence.rows(_used_sql(parameters.match, CELL_NUMBERS_TABLE in evidence.derived))
+        on_place: dict[str, set[str]] = defaultdict(set)
+        for row in used:
+            on_place[row["place_key"]].add(row["number"])
+        chosen = set(numbers)
+        exhibits = sorted({row["exhibit_id"] for row in used if row["number"] in chosen})
+        if not exhibits:
+            return []  # the chosen numbers have no placements: nothing can co-locate
+        places = sorted(on_place)
         rows = evidence.rows(
-            sql,
+            _occasions_sql(parameters.match, parameters.against_all),
             {
                 "numbers": numbers,
-                "against_all": parameters.against_all,
+                "exhibits": exhibits,
+                "places": places,
+                "numbers_on": [len(on_place[place]) for place in places],
+                "total": len({row["number"] for row in used}),
                 "window_seconds": parameters.window_minutes * 60,
                 "lookback_seconds": parameters.data_lookback_minutes * 60,
+                "bucket_seconds": _bucket_seconds(parameters),
                 "min_occasions": parameters.min_occasions,
                 "since": parameters.since,
                 "until": parameters.until,
@@ -273,6 +215,207 @@ class CoLocation:
         ]
         findings.sort(key=lambda f: (-(f.score or 0.0), f.subjects))
         return findings
+
+
+def _bucket_seconds(parameters: CoLocationParameters) -> float:
+    """The width of the time buckets the self-join matches on: window plus look-back, and a
+    second to spare.
+
+    Why a pair within the window is always in the same or a neighbouring bucket: with window
+    *W*, look-back *L* and spans [f, t] (t - f is 0, or *L* for a data record), placements p
+    and q are within the window when ``f_q <= t_p + W`` and ``f_p <= t_q + W``. As
+    ``f_q >= t_q - L``, the first gives ``t_q - t_p <= W + L``, the second likewise
+    ``t_p - t_q <= W + L``: their ends are at most *W + L* apart, less than the width *B*.
+    Buckets are ``floor(t / B)``, and two instants less than *B* apart are never two buckets
+    apart (were ``floor(t_q / B) >= floor(t_p / B) + 2``, then ``t_q >= (floor(t_p / B) + 2) B
+    > t_p + B``). So each placement of a chosen number probes its own bucket and the two
+    beside it, and finds every placement the window test (unchanged, applied to each pair so
+    found) can accept; nothing else is let in. The spare second covers rounding: the times are
+    DOUBLE epoch seconds, exact to about a microsecond, so a pair the test accepts is less
+    than *W + L* + 1e-6 s apart however it was rounded.
+    """
+    return (parameters.window_minutes + parameters.data_lookback_minutes) * 60 + 1
+
+
+def _placed_sql(match: str) -> str:
+    """The placements with ``place_key``, the place each counts at: the cell, or its site (a
+    cell in no reference data is its own site, keyed by its id as crowd-sourced cells are in
+    :func:`~threadline.analysis.cell_site.sites_sql`); reads the CTE ``sites``."""
+    if match == "site":
+        return f"""
+        SELECT placements.*, COALESCE(sites.site_key, placements.cell) AS place_key
+        FROM ({placements_sql()}) AS placements
+        LEFT JOIN sites ON sites.cell_id = placements.cell
+        """
+    return f"SELECT placements.*, cell AS place_key FROM ({placements_sql()}) AS placements"
+
+
+#: The read copy's derived table of every (cell, number, exhibit) with a placement: what the
+#: rarity weights and the choice of exhibits need, made once instead of a full read of every
+#: placement each run.
+CELL_NUMBERS_TABLE: Final = "cell_numbers"
+
+
+def cell_numbers_sql() -> str:
+    """The SELECT that fills :data:`CELL_NUMBERS_TABLE` (and is read in its place when the
+    evidence does not offer it)."""
+    return f"""
+        SELECT cell, number, exhibit_id FROM ({placements_sql()}) AS placements
+        GROUP BY cell, number, exhibit_id
+        ORDER BY cell, number, exhibit_id
+    """
+
+
+def _used_sql(match: str, from_table: bool) -> str:
+    """Every (place, number, exhibit) with a placement, whatever its time: one narrow read of
+    the placements (their cells grouped before any is matched to its site), or the read copy's
+    :data:`CELL_NUMBERS_TABLE` where ``from_table``."""
+    used = CELL_NUMBERS_TABLE if from_table else f"({cell_numbers_sql()})"
+    used = f"SELECT cell, number, exhibit_id FROM {used} AS cell_numbers"
+    if match == "cell":
+        return f"SELECT cell AS place_key, number, exhibit_id FROM ({used}) AS used"
+    return f"""
+    WITH sites AS ({sites_sql()}), used AS ({used})
+    SELECT DISTINCT COALESCE(sites.site_key, used.cell) AS place_key, used.number,
+           used.exhibit_id
+    FROM used LEFT JOIN sites ON sites.cell_id = used.cell
+    """
+
+
+def _occasions_sql(match: str, against_all: bool) -> str:
+    """The occasions of the pairs with at least ``$min_occasions``, with what their findings
+    say: the chosen numbers' placements read from ``$exhibits`` only, each place's weight from
+    ``$places``, ``$numbers_on`` and ``$total`` (see :meth:`CoLocation.run`)."""
+    placed = _placed_sql(match)
+    if against_all:
+        # The other side is every number's timed placements, streamed through the join rather
+        # than kept (the engine keeps the chosen side's probes); so its events' exhibit, medium
+        # and cell are carried through the pairing instead of looked up afterwards.
+        others = f"""(
+            SELECT {_TIMED} FROM ({placed}) AS placed
+            WHERE at_utc IS NOT NULL AND {TIME_FILTER}
+        )"""
+        carried = ", two.exhibit_id AS exhibit2, two.medium AS medium2, two.cell AS cell2"
+        picked = ", 'exhibit2': exhibit2, 'medium2': medium2, 'cell2': cell2"
+        exhibit2, medium2, cell2 = "occasions.exhibit2", "occasions.medium2", "occasions.cell2"
+        lookup2 = ""
+    else:
+        others = "chosen"
+        carried = picked = ""
+        exhibit2, medium2, cell2 = "two.exhibit_id", "two.medium", "two.cell"
+        lookup2 = """
+    JOIN details AS two
+      ON two.number = occasions.number2 AND two.row_id = occasions.row2
+     AND two.phase = occasions.phase2"""
+    return f"""
+    WITH sites AS ({sites_sql()}),
+    rarity AS (
+        SELECT place_key, numbers_on,
+               LN(1.0 + CAST($total AS DOUBLE) / numbers_on) AS weight, $total AS total
+        FROM (SELECT UNNEST($places) AS place_key, UNNEST($numbers_on) AS numbers_on) AS listed
+    ),
+    -- the chosen numbers' timed placements, read only from their exhibits (every row has
+    -- one; the engine skips the files of the others)
+    chosen AS MATERIALIZED (
+        SELECT {_TIMED} FROM ({placed}) AS placed
+        WHERE exhibit_id = ANY($exhibits) AND list_contains($numbers, number)
+          AND at_utc IS NOT NULL AND {TIME_FILTER}
+    ),
+    -- each pair of placements of different numbers on one place within the window, found
+    -- through the time buckets (_bucket_seconds); a pair of chosen numbers once, lower first
+    candidates AS (
+        SELECT one.number AS number1, two.number AS number2,
+               one.row_id AS row1, two.row_id AS row2,
+               one.phase AS phase1, two.phase AS phase2,
+               one.at_utc AS at1, two.at_utc AS at2, one.place_key,
+               GREATEST(0.0, two.from_s - one.to_s, one.from_s - two.to_s) AS gap_s
+               {carried}
+        FROM (
+            SELECT {_JOINED}, bucket + step AS probe
+            FROM chosen CROSS JOIN (VALUES (-1), (0), (1)) AS steps(step)
+        ) AS one
+        JOIN {others} AS two
+          ON two.place_key = one.place_key AND two.bucket = one.probe
+         AND two.number <> one.number
+         AND two.from_s <= one.to_s + $window_seconds
+         AND one.from_s <= two.to_s + $window_seconds
+        WHERE NOT two.chosen OR one.number < two.number
+    ),
+    -- a pair of events sharing more than one place: the rarest, then the nearest...
+    pairs AS MATERIALIZED (
+        SELECT number1, number2, row1, row2, best.*
+        FROM (
+            SELECT number1, number2, row1, row2,
+                   min_by(
+                       {{'phase1': phase1, 'phase2': phase2, 'at1': at1, 'at2': at2,
+                         'place_key': candidates.place_key, 'gap_s': gap_s{picked}}},
+                       {{'weight': -weight, 'gap_s': gap_s, 'place_key': candidates.place_key,
+                         'phase1': phase1, 'phase2': phase2}}
+                   ) AS best
+            FROM candidates JOIN rarity ON rarity.place_key = candidates.place_key
+            GROUP BY number1, number2, row1, row2
+        ) AS shared
+    ),
+    -- each event's nearest match: the smallest gap, then the earlier, then the lower row id
+    nearest2 AS (
+        SELECT number1, number2, row1,
+               min_by(row2, {{'gap_s': gap_s, 'at': at2, 'row': row2}}) AS row2
+        FROM pairs GROUP BY number1, number2, row1
+    ),
+    nearest1 AS (
+        SELECT number1, number2, row2,
+               min_by(row1, {{'gap_s': gap_s, 'at': at1, 'row': row1}}) AS row1
+        FROM pairs GROUP BY number1, number2, row2
+    ),
+    -- a pair of events is an occasion when each is the other's nearest match (the nearest
+    -- are one per event, so these joins keep or drop a pair, never repeat one)
+    mutual AS MATERIALIZED (
+        SELECT pairs.*
+        FROM pairs
+        JOIN nearest2
+          ON nearest2.number1 = pairs.number1 AND nearest2.number2 = pairs.number2
+         AND nearest2.row1 = pairs.row1 AND nearest2.row2 = pairs.row2
+        JOIN nearest1
+          ON nearest1.number1 = pairs.number1 AND nearest1.number2 = pairs.number2
+         AND nearest1.row1 = pairs.row1 AND nearest1.row2 = pairs.row2
+    ),
+    occasions AS MATERIALIZED (
+        SELECT mutual.*
+        FROM mutual
+        JOIN (
+            SELECT number1, number2 FROM mutual
+            GROUP BY number1, number2 HAVING COUNT(*) >= $min_occasions
+        ) AS enough
+          ON enough.number1 = mutual.number1 AND enough.number2 = mutual.number2
+    ),
+    -- the exhibit, medium and cell of the chosen numbers' events in occasions (one row each:
+    -- a row the evidence holds twice, identically, is one event, as in the pairing)
+    details AS (
+        SELECT number, row_id, phase, MIN(exhibit_id) AS exhibit_id, MIN(medium) AS medium,
+               MIN(cell) AS cell
+        FROM chosen
+        WHERE row_id IN (SELECT row1 FROM occasions UNION ALL SELECT row2 FROM occasions)
+        GROUP BY number, row_id, phase
+    )
+    SELECT occasions.number1, occasions.number2, occasions.row1, occasions.row2,
+           one.exhibit_id AS exhibit1, one.medium AS medium1, one.cell AS cell1,
+           {exhibit2} AS exhibit2, {medium2} AS medium2, {cell2} AS cell2,
+           occasions.phase1, occasions.phase2, occasions.at1, occasions.at2,
+           occasions.place_key, rarity.numbers_on, rarity.weight, occasions.gap_s,
+           rarity.total,
+           site1.site_row_id AS site_row1, site2.site_row_id AS site_row2,
+           site1.site_name, site1.address, site1.postcode,
+           site1.position_basis AS basis1, site2.position_basis AS basis2
+    FROM occasions
+    JOIN rarity ON rarity.place_key = occasions.place_key
+    JOIN details AS one
+      ON one.number = occasions.number1 AND one.row_id = occasions.row1
+     AND one.phase = occasions.phase1{lookup2}
+    LEFT JOIN sites AS site1 ON site1.cell_id = one.cell
+    LEFT JOIN sites AS site2 ON site2.cell_id = {cell2}
+    ORDER BY occasions.number1, occasions.number2, LEAST(occasions.at1, occasions.at2),
+             occasions.row1, occasions.row2
+    """
 
 
 def _use(number: str, medium: str, phase: str, at: datetime) -> str:

@@ -250,9 +250,7 @@ def _groups(
                     (partition.names[m], linked_of.get(m, 0), int(events_of.get(m, 0)))
                     for m in ranked
                 ],
-                row_ids=tuple(
-                    sorted(pc.unique(pc.list_flatten(part.column("row_ids"))).to_pylist())
-                ),
+                row_ids=_sorted_unique(part.column("row_ids")),
                 exhibit_ids=sorted(
                     pc.unique(pc.list_flatten(part.column("exhibit_ids"))).to_pylist()
                 ),
@@ -353,3 +351,10 @@ def _finding(
         first_utc=group.first_utc,
         last_utc=group.last_utc,
     )
+
+
+def _sorted_unique(lists: pa.ChunkedArray) -> tuple[str, ...]:
+    """The distinct strings of a column of lists, sorted by Arrow (byte order, which is code
+    point order: the order :func:`sorted` gives) before they become Python strings."""
+    distinct = pc.unique(pc.list_flatten(lists))
+    return tuple(distinct.take(pc.sort_indices(distinct)).to_pylist())

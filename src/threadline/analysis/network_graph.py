@@ -36,6 +36,8 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from threadline.analysis.contact_events import (
+    DEFAULT_SAME_EVENT_SECONDS,
+    ENDS_TABLE,
     contact_events_sql,
     contact_records_sql,
     precomputed,
@@ -45,6 +47,7 @@ from threadline.analysis.evidence import Evidence
 from threadline.analysis.network_metrics import EdgeList
 
 __all__ = [
+    "EDGES_TABLE",
     "LinkKind",
     "NetworkParameters",
     "NetworkWindow",
@@ -53,6 +56,7 @@ __all__ = [
     "TimeSlice",
     "contact_edges",
     "edge_list",
+    "edges_table_sql",
     "load_edges",
     "load_sliced_edges",
     "node_evidence",
@@ -164,47 +168,84 @@ _IN_WINDOW: Final = (
 )
 
 
-def _links_sql(handsets: bool, from_table: bool) -> str:
-    """One row per contact event (and, with handsets, per handset record): source, target,
-    link, earliest_utc, latest_utc, exact, row_ids, exhibit_ids."""
-    contact = f"""
+def _contact_links_sql(from_table: bool) -> str:
+    """One row per contact event: source, target, link, earliest_utc, latest_utc, exact,
+    row_ids, exhibit_ids."""
+    return f"""
         SELECT '{NodeKind.NUMBER.value}:' || a_party AS source,
                '{NodeKind.NUMBER.value}:' || b_party AS target,
                '{LinkKind.CONTACT.value}' AS link,
                earliest_utc, latest_utc, exact, row_ids, exhibit_ids
         FROM ({contact_events_sql(from_table=from_table)}) AS events
     """
-    if not handsets:
-        return contact
-    return f"""{contact}
-        UNION ALL
+
+
+_HANDSET_LINKS: Final = f"""
         SELECT '{NodeKind.NUMBER.value}:' || number AS source,
                '{NodeKind.HANDSET.value}:' || imei_key AS target,
                '{LinkKind.HANDSET.value}' AS link,
                earliest_utc, latest_utc, exact, [row_id] AS row_ids, [exhibit_id] AS exhibit_ids
         FROM ({_HANDSET_USES}) AS uses
         WHERE number IS NOT NULL AND {_IN_WINDOW}
-    """
+"""
 
-
-def _edges_sql(handsets: bool, slice_expression: str, from_table: bool) -> str:
-    # a record is in one event and one handset link at most, so an edge's row ids need
-    # sorting but no de-duplication
-    return f"""
-    WITH links AS ({_links_sql(handsets, from_table)}),
-    placed AS (SELECT *, {slice_expression} AS slice FROM links)
-    SELECT source, target, link, slice,
+# Links grouped into edges. A record is in one event and one handset link at most, so an
+# edge's row ids need sorting but no de-duplication.
+_GROUPED: Final = """
+    SELECT source, target, link, {slice} AS slice,
            COUNT(*) AS weight,
            COUNT(*) FILTER (WHERE NOT exact) AS inexact,
            list_sort(flatten(LIST(row_ids))) AS row_ids,
            list_sort(list_distinct(flatten(LIST(exhibit_ids)))) AS exhibit_ids,
            MIN(earliest_utc) AS first_utc,
            MAX(latest_utc) AS last_utc
-    FROM placed
-    WHERE slice IS NOT NULL
-    GROUP BY source, target, link, slice
-    ORDER BY slice, source, target, link
+    FROM ({links}) AS links
+    WHERE {slice} IS NOT NULL
+    GROUP BY source, target, link, {slice}
+"""
+
+_EDGE_COLUMNS: Final = (
+    "source, target, link, slice, weight, inexact, row_ids, exhibit_ids, first_utc, last_utc"
+)
+
+#: The read copy's derived table of the contact edges of all the evidence (no window, the
+#: default matching interval), grouped once from its contact events.
+EDGES_TABLE: Final = "contact_edges"
+
+
+def edges_table_sql() -> str:
+    """The SELECT that fills the read copy's :data:`EDGES_TABLE` from its contact-event table
+    (:data:`threadline.analysis.contact_events.ENDS_TABLE`, made first), each event once."""
+    links = f"""
+        SELECT '{NodeKind.NUMBER.value}:' || a_party AS source,
+               '{NodeKind.NUMBER.value}:' || b_party AS target,
+               '{LinkKind.CONTACT.value}' AS link,
+               earliest_utc, latest_utc, exact, row_ids, exhibit_ids
+        FROM {ENDS_TABLE} WHERE role = 'made'
     """
+    return f"{_GROUPED.format(links=links, slice='CAST(0 AS BIGINT)')} ORDER BY source, target"
+
+
+def _edges_sql(
+    handsets: bool, slice_expression: str, from_table: bool, whole_edges: bool = False
+) -> str:
+    """The edge table's query. With ``whole_edges`` (no window, no slices, and the read copy
+    offers :data:`EDGES_TABLE`) the contact edges are read as they were grouped."""
+    if whole_edges:
+        # the parameters are compared so that the table is read only for the question it
+        # answers (and every bound parameter is used)
+        contact = f"""
+            SELECT {_EDGE_COLUMNS} FROM {EDGES_TABLE}
+            WHERE $since IS NULL AND $until IS NULL
+              AND CAST($same_event_seconds AS DOUBLE) = {DEFAULT_SAME_EVENT_SECONDS!r}
+        """
+    else:
+        contact = _GROUPED.format(links=_contact_links_sql(from_table), slice=slice_expression)
+    parts = [contact]
+    if handsets:
+        parts.append(_GROUPED.format(links=_HANDSET_LINKS, slice=slice_expression))
+    union = " UNION ALL ".join(f"SELECT {_EDGE_COLUMNS} FROM ({p}) AS part" for p in parts)
+    return f"SELECT * FROM ({union}) AS edges ORDER BY slice, source, target, link"
 
 
 def _window(parameters: NetworkWindow) -> dict[str, Any]:
@@ -230,8 +271,15 @@ def load_edges(
     Raises:
         StoreError: the evidence could not be read.
     """
+    from_table = _from_table(evidence, parameters)
+    whole = (
+        from_table
+        and EDGES_TABLE in evidence.derived
+        and parameters.since is None
+        and parameters.until is None
+    )
     return evidence.arrow(
-        _edges_sql(handsets, "CAST(0 AS BIGINT)", _from_table(evidence, parameters)),
+        _edges_sql(handsets, "CAST(0 AS BIGINT)", from_table, whole_edges=whole),
         _window(parameters),
     )
 

@@ -2,8 +2,9 @@
 
 The exhibits are the network returns (DC/1–DC/5, DC/7 and DC/8; see docs/demo-call-data.md),
 the operator cell list (DC/6), the ANPR camera list and read exports (AR/1–AR/3; see
-docs/demo-anpr.md) and the five seized handsets' downloads (MC/1–MC/5: three Cellebrite UFDRs, an XRY text export and an Android full file-system
-extraction; see docs/demo-phone-downloads.md), each ingested with its parser. Each ANPR read
+docs/demo-anpr.md) and the five seized handsets' downloads (MC/1–MC/5: three Cellebrite
+UFDRs, an XRY text export and an Android full file-system extraction; see
+docs/demo-phone-downloads.md), each ingested with its parser. Each ANPR read
 export is ingested with the time basis its ground truth records (requirement 21): the nas-style
 export does not say in which zone it wrote its times.
 

@@ -8,12 +8,18 @@ run of prepared rows instead of re-deriving them from every record each time (de
 * the entity hits of each identifier kind, sorted by key (entity profiles;
   :func:`threadline.services.entities.derived_tables`);
 * the contact events, each once per number, sorted by number (the communications and network
-  analyses; :mod:`threadline.analysis.contact_events`).
+  analyses; :mod:`threadline.analysis.contact_events`);
+* the contact edges of the whole evidence, grouped from those events (the network analyses and
+  the network view without a window; :mod:`threadline.analysis.network_graph`);
+* every (cell, number, exhibit) with a placement (co-location's rarity weights;
+  :mod:`threadline.analysis.co_location`).
 """
 
 from __future__ import annotations
 
+from threadline.analysis.co_location import CELL_NUMBERS_TABLE, cell_numbers_sql
 from threadline.analysis.contact_events import ENDS_TABLE, EVENT_TABLES, ends_table_sql
+from threadline.analysis.network_graph import EDGES_TABLE, edges_table_sql
 from threadline.services.entities import derived_tables as entity_tables
 from threadline.store.evidence_store import DerivedTable
 
@@ -25,4 +31,9 @@ def read_copy_tables() -> dict[str, DerivedTable]:
     return {
         **entity_tables(),
         ENDS_TABLE: DerivedTable(sql=ends_table_sql(), reads=EVENT_TABLES),
+        # made after the events, from which it is grouped (tables are made in this order)
+        EDGES_TABLE: DerivedTable(sql=edges_table_sql(), reads=EVENT_TABLES),
+        CELL_NUMBERS_TABLE: DerivedTable(
+            sql=cell_numbers_sql(), reads=("calls", "messages", "data_sessions")
+        ),
     }

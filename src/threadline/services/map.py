@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from threadline.analysis.anpr_cameras import CAMERAS_SQL
 from threadline.analysis.cell_site import TIME_FILTER, placements_sql, sites_sql
 from threadline.analysis.cell_wording import CROWD_SOURCED, OPERATOR, caveats
 from threadline.errors import ConfigError, ParseError
@@ -385,7 +386,7 @@ def case_map(
             if chosen_numbers
             else []
         )
-        cameras = run_select(con, _CAMERAS_SQL, {})
+        cameras = run_select(con, CAMERAS_SQL, {})
         reads = (
             run_select(con, _READS_SQL, {**params, "vrms": list(chosen_vrms)})
             if chosen_vrms
@@ -428,21 +429,6 @@ def case_map(
         )
     return result
 
-
-# one reference row per camera: the lowest exhibit id and row id, as sites_sql does for cells
-_CAMERAS_SQL: Final = """
-    SELECT camera_id, site_name, road, direction, latitude, longitude, row_id
-    FROM (
-        SELECT *, ROW_NUMBER() OVER (
-            PARTITION BY camera_id
-            ORDER BY CASE WHEN latitude IS NULL OR longitude IS NULL THEN 1 ELSE 0 END,
-                     exhibit_id, row_id
-        ) AS nth
-        FROM anpr_cameras
-        WHERE camera_id IS NOT NULL AND camera_id <> ''
-    ) AS listed
-    WHERE nth = 1
-"""
 
 _READS_SQL: Final = """
     SELECT row_id, exhibit_id, vrm, camera_id, camera_name, latitude, longitude,
