@@ -39,9 +39,11 @@ from location_rows import cell_site, data_session
 
 from threadline.analysis.co_location import (
     CELL_NUMBERS_TABLE,
+    PLACEMENTS_TABLE,
     CoLocation,
     CoLocationParameters,
     cell_numbers_sql,
+    placements_table_sql,
 )
 from threadline.model.finding import Finding
 
@@ -503,7 +505,10 @@ def _run(
     tables = random_evidence(seed)
     evidence = make_evidence(tables, targets=TARGETS)
     if from_table:
-        evidence = with_derived(evidence, {CELL_NUMBERS_TABLE: cell_numbers_sql()})
+        evidence = with_derived(
+            evidence,
+            {CELL_NUMBERS_TABLE: cell_numbers_sql(), PLACEMENTS_TABLE: placements_table_sql()},
+        )
     parameters = CoLocationParameters(**settings)
     found = [summary(f) for f in CoLocation().run(evidence, parameters)]
     return found, reference(tables, parameters, TARGETS)
@@ -514,7 +519,8 @@ def _run(
 def test_findings_equal_the_brute_force_reference(name: str, from_table: bool) -> None:
     """Over six random cases per parameter set, the analysis and the reference give the same
     findings, and together they find something (so the comparison is never of two empty
-    lists); with the read copy's table of numbers per cell as without it."""
+    lists); with the read copy's tables of numbers per cell and of placements as without
+    them."""
     occasions = 0
     for seed in SEEDS:
         found, expected = _run(seed, PARAMETER_SETS[name], from_table)

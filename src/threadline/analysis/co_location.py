@@ -93,7 +93,14 @@ from threadline.analysis.wording import instant_phrase, period_phrase
 from threadline.errors import ConfigError
 from threadline.model.finding import Finding
 
-__all__ = ["CELL_NUMBERS_TABLE", "CoLocation", "CoLocationParameters", "cell_numbers_sql"]
+__all__ = [
+    "CELL_NUMBERS_TABLE",
+    "PLACEMENTS_TABLE",
+    "CoLocation",
+    "CoLocationParameters",
+    "cell_numbers_sql",
+    "placements_table_sql",
+]
 
 # A placement with an exact time: its span of epoch seconds [from_s, to_s] in which the cell
 # was used (the instant itself, or for a data record, "at or before", the look-back before
@@ -192,7 +199,9 @@ class CoLocation:
             return []  # the chosen numbers have no placements: nothing can co-locate
         places = sorted(on_place)
         rows = evidence.rows(
-            _occasions_sql(parameters.match, parameters.against_all),
+            _occasions_sql(
+                parameters.match, parameters.against_all, PLACEMENTS_TABLE in evidence.derived
+            ),
             {
                 "numbers": numbers,
                 "exhibits": exhibits,
@@ -237,17 +246,19 @@ def _bucket_seconds(parameters: CoLocationParameters) -> float:
     return (parameters.window_minutes + parameters.data_lookback_minutes) * 60 + 1
 
 
-def _placed_sql(match: str) -> str:
+def _placed_sql(match: str, from_table: bool) -> str:
     """The placements with ``place_key``, the place each counts at: the cell, or its site (a
     cell in no reference data is its own site, keyed by its id as crowd-sourced cells are in
-    :func:`~threadline.analysis.cell_site.sites_sql`); reads the CTE ``sites``."""
+    :func:`~threadline.analysis.cell_site.sites_sql`); reads the CTE ``sites``, and the read
+    copy's :data:`PLACEMENTS_TABLE` where ``from_table``."""
+    source = PLACEMENTS_TABLE if from_table else f"({placements_sql()})"
     if match == "site":
         return f"""
         SELECT placements.*, COALESCE(sites.site_key, placements.cell) AS place_key
-        FROM ({placements_sql()}) AS placements
+        FROM {source} AS placements
         LEFT JOIN sites ON sites.cell_id = placements.cell
         """
-    return f"SELECT placements.*, cell AS place_key FROM ({placements_sql()}) AS placements"
+    return f"SELECT placements.*, cell AS place_key FROM {source} AS placements"
 
 
 #: The read copy's derived table of every (cell, number, exhibit) with a placement: what the
@@ -263,6 +274,22 @@ def cell_numbers_sql() -> str:
         SELECT cell, number, exhibit_id FROM ({placements_sql()}) AS placements
         GROUP BY cell, number, exhibit_id
         ORDER BY cell, number, exhibit_id
+    """
+
+
+#: The read copy's derived table of every placement (the columns co-location reads), sorted by
+#: a hash of the number so that the chosen numbers' placements are runs its zone maps find (a
+#: string's zone map keeps only its first bytes, which all UK numbers share).
+PLACEMENTS_TABLE: Final = "number_placements"
+
+
+def placements_table_sql() -> str:
+    """The SELECT that fills :data:`PLACEMENTS_TABLE`."""
+    return f"""
+        SELECT hash(number) AS number_key, number, row_id, exhibit_id, medium, phase, cell,
+               at_utc, earliest_utc, latest_utc
+        FROM ({placements_sql()}) AS placements
+        ORDER BY number_key, at_utc, row_id, phase
     """
 
 
@@ -282,11 +309,13 @@ def _used_sql(match: str, from_table: bool) -> str:
     """
 
 
-def _occasions_sql(match: str, against_all: bool) -> str:
+def _occasions_sql(match: str, against_all: bool, from_table: bool) -> str:
     """The occasions of the pairs with at least ``$min_occasions``, with what their findings
-    say: the chosen numbers' placements read from ``$exhibits`` only, each place's weight from
+    say: the chosen numbers' placements read from ``$exhibits`` only (and, from the read
+    copy's :data:`PLACEMENTS_TABLE`, from their numbers' runs), each place's weight from
     ``$places``, ``$numbers_on`` and ``$total`` (see :meth:`CoLocation.run`)."""
-    placed = _placed_sql(match)
+    placed = _placed_sql(match, from_table)
+    runs = "AND number_key IN (SELECT hash(UNNEST($numbers)))" if from_table else ""
     if against_all:
         # The other side is every number's timed placements, streamed through the join rather
         # than kept (the engine keeps the chosen side's probes); so its events' exhibit, medium
@@ -318,7 +347,7 @@ def _occasions_sql(match: str, against_all: bool) -> str:
     -- one; the engine skips the files of the others)
     chosen AS MATERIALIZED (
         SELECT {_TIMED} FROM ({placed}) AS placed
-        WHERE exhibit_id = ANY($exhibits) AND list_contains($numbers, number)
+        WHERE exhibit_id = ANY($exhibits) AND list_contains($numbers, number) {runs}
           AND at_utc IS NOT NULL AND {TIME_FILTER}
     ),
     -- each pair of placements of different numbers on one place within the window, found

@@ -11,19 +11,27 @@ run of prepared rows instead of re-deriving them from every record each time (de
   analyses; :mod:`threadline.analysis.contact_events`);
 * the contact edges of the whole evidence, grouped from those events (the network analyses and
   the network view without a window; :mod:`threadline.analysis.network_graph`);
-* every (cell, number, exhibit) with a placement (co-location's rarity weights;
+* every (cell, number, exhibit) with a placement, and every placement sorted by number
+  (co-location's rarity weights and its chosen numbers' placements;
   :mod:`threadline.analysis.co_location`).
 """
 
 from __future__ import annotations
 
-from threadline.analysis.co_location import CELL_NUMBERS_TABLE, cell_numbers_sql
+from threadline.analysis.co_location import (
+    CELL_NUMBERS_TABLE,
+    PLACEMENTS_TABLE,
+    cell_numbers_sql,
+    placements_table_sql,
+)
 from threadline.analysis.contact_events import ENDS_TABLE, EVENT_TABLES, ends_table_sql
 from threadline.analysis.network_graph import EDGES_TABLE, edges_table_sql
 from threadline.services.entities import derived_tables as entity_tables
 from threadline.store.evidence_store import DerivedTable
 
 __all__ = ["read_copy_tables"]
+
+_PLACEMENT_TABLES = ("calls", "messages", "data_sessions")
 
 
 def read_copy_tables() -> dict[str, DerivedTable]:
@@ -33,7 +41,6 @@ def read_copy_tables() -> dict[str, DerivedTable]:
         ENDS_TABLE: DerivedTable(sql=ends_table_sql(), reads=EVENT_TABLES),
         # made after the events, from which it is grouped (tables are made in this order)
         EDGES_TABLE: DerivedTable(sql=edges_table_sql(), reads=EVENT_TABLES),
-        CELL_NUMBERS_TABLE: DerivedTable(
-            sql=cell_numbers_sql(), reads=("calls", "messages", "data_sessions")
-        ),
+        CELL_NUMBERS_TABLE: DerivedTable(sql=cell_numbers_sql(), reads=_PLACEMENT_TABLES),
+        PLACEMENTS_TABLE: DerivedTable(sql=placements_table_sql(), reads=_PLACEMENT_TABLES),
     }
