@@ -226,11 +226,15 @@ def route(origin: str, destination: str) -> tuple[Passing, ...]:
     Raises:
         KeyError: the case has no route between the two places.
     """
+    return readable(_passings(origin, destination))
+
+
+def _passings(origin: str, destination: str) -> tuple[Passing, ...]:
+    """Every passing from ``origin`` to ``destination`` (one-way cameras included): the route
+    as listed, or the listed route back driven the other way."""
     if (origin, destination) in ROUTES:
-        passings = ROUTES[(origin, destination)]
-    else:
-        passings = reverse(ROUTES[(destination, origin)])
-    return readable(passings)
+        return tuple(ROUTES[(origin, destination)])
+    return reverse(ROUTES[(destination, origin)])
 
 
 def reverse(passings: Sequence[Passing]) -> tuple[Passing, ...]:
@@ -254,10 +258,7 @@ def position_on_route(origin: str, destination: str, share: float) -> tuple[floa
     Raises:
         KeyError: the case has no route between the two places.
     """
-    if (origin, destination) in ROUTES:
-        passings = ROUTES[(origin, destination)]
-    else:
-        passings = reverse(ROUTES[(destination, origin)])
+    passings = _passings(origin, destination)
     points = [(0.0, place_position(origin))]
     for passing in passings:
         camera = CAMERAS[CAMERA_INDEX[passing.camera]]
