@@ -42,9 +42,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from evidence_factory import call, make_evidence, message, utc
+from evidence_factory import call, make_evidence, message, utc, with_contact_events
 from evidence_rows import handset, luhn_valid
 
+from threadline.analysis.evidence import Evidence
 from threadline.analysis.successor_numbers import SuccessorNumbers, SuccessorNumbersParameters
 from threadline.model.finding import Finding
 
@@ -249,3 +250,88 @@ def test_parameters_narrow_the_search() -> None:
     assert [f.subjects[1] for f in shared_one] == [NEW, ALT, *FILLERS[3:6]]
     assert [f.score for f in shared_one[2:]] == pytest.approx([0.0182] * 3)
     assert [f.detail["rank"] for f in shared_one] == [1, 2, 3, 4, 5]
+
+
+OLD3, C3, R3, R4, U3 = (f"+4477009007{i:02d}" for i in range(5))
+#: Only OLD3's quiet periods, on little evidence: 3 days' quiet, 2 events, 1 shared counterpart.
+SMALL = SuccessorNumbersParameters(numbers=[OLD3], quiet_days=3, min_events=2, min_shared=1)
+
+
+def _both_ways(rows: list[dict[str, object]]) -> list[Evidence]:
+    """The same calls and messages formed into events on the fly and read from the read
+    copy's table, each with the rows as given and reversed."""
+    out = []
+    for ordered in (rows, rows[::-1]):
+        tables = {
+            "calls": [r for r in ordered if "start_utc" in r],
+            "messages": [r for r in ordered if "sent_utc" in r],
+        }
+        out += [make_evidence(tables), with_contact_events(make_evidence(tables))]
+    return out
+
+
+def test_a_time_range_holds_the_quiet_point_to_its_latest_time() -> None:
+    """OLD3 calls R3 on 1 Mar 09:00 and 3 Mar 09:00, and between them calls R4 at a time known
+    only to lie between 2 Mar 09:00 and 5 Mar 09:00. In time order (earliest first) the R4
+    call is second, but it may have been as late as 5 Mar 09:00, so OLD3 is quiet from then,
+    not from the 3 Mar call, the last in order: 3 events before it. C3 calls R3 on 6 Mar 10:00
+    (first seen 1 day 1 hour later: 1.04 days) and U3 on 9 Mar 12:00, the end of the evidence
+    (4.125 days after the quiet point).
+
+    Degrees: R3 2 (OLD3, C3), R4 1, U3 1: all weigh 1. OLD3's counterparts R3, R4 (weight 2),
+    C3's R3, U3 (2); shared R3: Jaccard 1 / 3, overlap 1 / 3, strength 1 / 2, score 1/6."""
+    rows = [
+        call("e9", 1, OLD3, R3, "2024-03-01 09:00:00"),
+        call(
+            "e9",
+            2,
+            OLD3,
+            R4,
+            None,
+            start_earliest_utc=utc("2024-03-02 09:00:00"),
+            start_latest_utc=utc("2024-03-05 09:00:00"),
+        ),
+        call("e9", 3, OLD3, R3, "2024-03-03 09:00:00"),
+        call("e9", 4, C3, R3, "2024-03-06 10:00:00"),
+        call("e9", 5, C3, U3, "2024-03-09 12:00:00"),
+    ]
+    for evidence in _both_ways(rows):
+        (finding,) = SuccessorNumbers().run(evidence, SMALL)
+        assert finding.subjects == (OLD3, C3)
+        detail = finding.detail
+        assert detail["quiet_at_utc"] == "2024-03-05T09:00:00+00:00"
+        assert detail["events_before_quiet"] == 3
+        assert detail["days_to_first_seen"] == 1.04
+        assert finding.score == pytest.approx(0.1667)
+        assert detail["jaccard"] == pytest.approx(0.3333)
+        assert [(s["number"], s["old_events"]) for s in detail["shared_counterparts"]] == [(R3, 2)]
+    # without the range (the R4 call exact at 2 Mar 09:00) the quiet point is the 3 Mar call
+    rows[1] = call("e9", 2, OLD3, R4, "2024-03-02 09:00:00")
+    (exact,) = SuccessorNumbers().run(make_evidence({"calls": rows}), SMALL)
+    assert exact.detail["quiet_at_utc"] == "2024-03-03T09:00:00+00:00"
+
+
+def test_of_events_tied_at_the_quiet_point_the_last_by_row_id_is_cited() -> None:
+    """OLD3 calls R3 on 1 Mar 09:00, then texts R4 twice at 2 Mar 09:00:00 in the same exhibit:
+    two events (one exhibit never makes one event of two records) tied on time, counterpart
+    and medium. Only the second of them in order can be the quiet point (the first is followed
+    by the other at once); which is second is settled by the row id (each record is in one
+    event), so the finding cites the text with the greater row id, however the rows are read.
+    C3 calls R3 on 4 Mar 10:00 (sharing it) and U3 on 8 Mar 12:00, the end of the evidence.
+
+    Cited: the quiet point's text, C3's first event (row 4, its R3 call) and both numbers'
+    events with R3 (rows 1 and 4); not the other text, whose counterpart is not shared. (With
+    the order on time, counterpart and medium alone, the engine chose: the texts' rows 6 and 7
+    were cited either way round depending on how the evidence was read.)"""
+    rows = [
+        call("e9", 1, OLD3, R3, "2024-03-01 09:00:00"),
+        message("e9", 6, OLD3, R4, "2024-03-02 09:00:00"),
+        message("e9", 7, OLD3, R4, "2024-03-02 09:00:00"),
+        call("e9", 4, C3, R3, "2024-03-04 10:00:00"),
+        call("e9", 5, C3, U3, "2024-03-08 12:00:00"),
+    ]
+    texts = sorted(rows_of(rows[1], rows[2]))
+    for evidence in _both_ways(rows):
+        (finding,) = SuccessorNumbers().run(evidence, SMALL)
+        assert finding.detail["events_before_quiet"] == 3
+        assert set(finding.derived_from) == rows_of(rows[0], rows[3]) | {texts[1]}

@@ -44,7 +44,13 @@ does not enter the score.
 Findings come strongest first. Where the evidence holds none of a number's own records (it is
 not the subject of a return or a download, only seen in contact with numbers that are), its
 counterparts are those numbers by construction; the finding says so, as the overlap then says
-less.
+less. A finding cites the records of the old number's event at the quiet point (of events tied
+on time, counterpart and medium, the one with the greatest first row id), of the candidate's
+first event, of both numbers' events with each shared counterpart, of their contact with each
+other, and the sightings of a shared handset.
+
+At scale the search runs on numbers and times alone, over every number's events; the records a
+finding cites are read afterwards for the two numbers of each kept finding only.
 
 A finding is a lead for an analyst (requirement 44), not an identification: shared contacts also
 arise in one household, a workplace or a business; a number can look quiet only because an
@@ -80,7 +86,14 @@ PROFILE_ZONE: Final = "Europe/London"
 _NAMED: Final = 10
 _DAY: Final = 86400.0
 
-_ORDER: Final = "PARTITION BY number ORDER BY earliest_utc, latest_utc, other, medium"
+#: A number's events in order, to find the event a finding cites by its place in it. The search
+#: sorts on the two times alone: of events tied on both only the last can be a quiet point, and
+#: its quiet time, resumption and count are the same whichever it is. The other columns and the
+#: first row id (unique: every record is in one event) then settle, deterministically, which of
+#: tied events is cited.
+_CITED_ORDER: Final = (
+    "PARTITION BY number ORDER BY earliest_utc, latest_utc, other, medium, row_ids[1]"
+)
 
 
 class SuccessorNumbersParameters(Parameters):
@@ -118,41 +131,68 @@ class SuccessorNumbersParameters(Parameters):
 
 
 def _sql(ends: str) -> str:
-    """The successor query over the contact-event ends ``ends``."""
+    """The successor query over the contact-event ends ``ends``: the kept candidates of each
+    quiet period with their figures, on numbers and times alone (the rows each finding cites
+    are fetched afterwards for the kept rows only, by :func:`_cited_sql`)."""
     return f"""
 WITH ends AS (
-    SELECT number, other, medium, earliest_utc, latest_utc, row_ids FROM ({ends}) AS ends
+    SELECT number, other, earliest_utc, latest_utc FROM ({ends}) AS ends
+),
+links AS (
+    SELECT number, other, COUNT(*) AS events, MIN(earliest_utc) AS first_at,
+           MAX(latest_utc) AS last_at,
+           SUM(CASE WHEN earliest_utc = latest_utc THEN 0 ELSE 1 END) AS inexact
+    FROM ends
+    GROUP BY number, other
 ),
 degrees AS (
-    SELECT number AS counterpart, COUNT(DISTINCT other) AS degree,
-           CAST(1 AS DOUBLE) / GREATEST(CAST(1 AS DOUBLE), log2(COUNT(DISTINCT other))) AS weight
-    FROM ends
+    SELECT number AS counterpart, COUNT(*) AS degree,
+           CAST(1 AS DOUBLE) / GREATEST(CAST(1 AS DOUBLE), log2(COUNT(*))) AS weight
+    FROM links
     GROUP BY number
 ),
-bounds AS (SELECT MAX(latest_utc) AS end_at FROM ends),
-steps AS (
-    SELECT number, row_ids, earliest_utc,
-           MAX(latest_utc) OVER (seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-               AS quiet_at,
-           LEAD(earliest_utc) OVER seq AS resumed_at,
-           ROW_NUMBER() OVER seq AS events_before
-    FROM ends
-    WINDOW seq AS ({_ORDER})
-),
+bounds AS (SELECT MAX(last_at) AS end_at FROM links),
 activity AS (
-    SELECT number, earliest_utc AS first_at, row_ids AS first_rows
-    FROM steps WHERE events_before = 1
+    -- the end of the evidence is carried on each number so that the quiet test below is a
+    -- plain filter on every event, not a join of every event with it
+    SELECT l.number, MIN(l.first_at) AS first_at, SUM(l.inexact) = 0 AS exact,
+           MIN(b.end_at) AS end_at
+    FROM links AS l CROSS JOIN bounds AS b
+    GROUP BY l.number
+),
+-- a number's events in time order, each with the latest time of any event up to it (its
+-- quiet point, if the next starts quiet_days later) and how many events that makes; where
+-- every event of the number has an exact time, that latest time is the event's own (an
+-- earlier event cannot end later), which spares the running maximum, the costly part
+steps AS (
+    SELECT e.number, a.end_at, e.latest_utc AS quiet_at,
+           LEAD(e.earliest_utc) OVER timed AS resumed_at,
+           ROW_NUMBER() OVER timed AS events_before
+    FROM ends AS e JOIN activity AS a ON a.number = e.number
+    WHERE a.exact AND (len($numbers) = 0 OR list_contains($numbers, e.number))
+    WINDOW timed AS (PARTITION BY e.number ORDER BY e.earliest_utc)
+    UNION ALL
+    SELECT e.number, a.end_at,
+           MAX(e.latest_utc) OVER (ranged ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+               AS quiet_at,
+           LEAD(e.earliest_utc) OVER ranged AS resumed_at,
+           ROW_NUMBER() OVER ranged AS events_before
+    FROM ends AS e JOIN activity AS a ON a.number = e.number
+    WHERE NOT a.exact AND (len($numbers) = 0 OR list_contains($numbers, e.number))
+    WINDOW ranged AS (PARTITION BY e.number ORDER BY e.earliest_utc, e.latest_utc)
 ),
 quiet AS (
-    SELECT s.number AS old, s.quiet_at, s.resumed_at, s.events_before, s.row_ids AS quiet_rows,
-           b.end_at
-    FROM steps AS s CROSS JOIN bounds AS b
-    WHERE epoch(COALESCE(s.resumed_at, b.end_at)) - epoch(s.quiet_at) >= $quiet_seconds
-      AND s.events_before >= $min_events
-      AND (len($numbers) = 0 OR list_contains($numbers, s.number))
+    SELECT number AS old, quiet_at, resumed_at, events_before, end_at
+    FROM steps
+    WHERE events_before >= $min_events
+      -- first the same test in whole microseconds with a second to spare, cheap on every
+      -- event, then the exact one on the few it lets through
+      AND epoch_us(COALESCE(resumed_at, end_at)) - epoch_us(quiet_at)
+              >= ($quiet_seconds - 1) * 1000000
+      AND epoch(COALESCE(resumed_at, end_at)) - epoch(quiet_at) >= $quiet_seconds
 ),
 starters AS (
-    SELECT a.number, a.first_at, a.first_rows
+    SELECT a.number, a.first_at
     FROM activity AS a
     WHERE EXISTS (
         SELECT 1 FROM quiet AS q
@@ -161,16 +201,13 @@ starters AS (
     )
 ),
 old_links AS (
-    SELECT q.old, q.quiet_at, e.other AS counterpart, COUNT(*) AS events,
-           FLATTEN(LIST(e.row_ids)) AS row_ids
+    SELECT q.old, q.quiet_at, e.other AS counterpart, COUNT(*) AS events
     FROM quiet AS q JOIN ends AS e ON e.number = q.old AND e.earliest_utc <= q.quiet_at
     GROUP BY q.old, q.quiet_at, e.other
 ),
 new_links AS (
-    SELECT e.number AS candidate, e.other AS counterpart, COUNT(*) AS events,
-           FLATTEN(LIST(e.row_ids)) AS row_ids
-    FROM ends AS e JOIN starters AS s ON s.number = e.number
-    GROUP BY e.number, e.other
+    SELECT l.number AS candidate, l.other AS counterpart, l.events
+    FROM links AS l JOIN starters AS s ON s.number = l.number
 ),
 shared AS (
     SELECT o.old, o.quiet_at, n.candidate, o.counterpart, d.degree, d.weight,
@@ -194,14 +231,12 @@ shared_totals AS (
 ),
 sightings AS ({subscriber_sightings_sql()}),
 handsets AS (
-    SELECT number, imei_key, LIST(row_id ORDER BY row_id) AS row_ids
+    SELECT DISTINCT number, imei_key
     FROM sightings
     WHERE number IS NOT NULL AND imei_key IS NOT NULL
-    GROUP BY number, imei_key
 ),
 same_handset AS (
-    SELECT q.old, q.quiet_at, hn.number AS candidate, ho.imei_key,
-           ho.row_ids || hn.row_ids AS row_ids
+    SELECT q.old, q.quiet_at, hn.number AS candidate, ho.imei_key
     FROM quiet AS q
     JOIN handsets AS ho ON ho.number = q.old
     JOIN handsets AS hn ON hn.imei_key = ho.imei_key AND hn.number <> q.old
@@ -211,9 +246,7 @@ same_handset AS (
      AND s.first_at <= q.quiet_at + to_seconds($window_seconds)
 ),
 handset_agg AS (
-    SELECT old, quiet_at, candidate,
-           LIST(imei_key ORDER BY imei_key) AS imei_keys,
-           FLATTEN(LIST(row_ids)) AS row_ids
+    SELECT old, quiet_at, candidate, LIST(imei_key ORDER BY imei_key) AS imei_keys
     FROM same_handset
     GROUP BY old, quiet_at, candidate
 ),
@@ -295,24 +328,19 @@ shared_lists AS (
            LIST(s.degree ORDER BY s.weight DESC, s.counterpart) AS degrees,
            LIST(s.weight ORDER BY s.weight DESC, s.counterpart) AS weights,
            LIST(s.old_events ORDER BY s.weight DESC, s.counterpart) AS old_events,
-           LIST(s.new_events ORDER BY s.weight DESC, s.counterpart) AS new_events,
-           FLATTEN(LIST(o.row_ids || n.row_ids)) AS row_ids
+           LIST(s.new_events ORDER BY s.weight DESC, s.counterpart) AS new_events
     FROM top AS t
     JOIN shared AS s ON s.old = t.old AND s.quiet_at = t.quiet_at AND s.candidate = t.candidate
-    JOIN old_links AS o
-      ON o.old = s.old AND o.quiet_at = s.quiet_at AND o.counterpart = s.counterpart
-    JOIN new_links AS n ON n.candidate = s.candidate AND n.counterpart = s.counterpart
     GROUP BY t.old, t.quiet_at, t.candidate
 ),
 own AS ({subscriber_numbers_sql()})
-SELECT t.old, t.quiet_at, q.resumed_at, q.events_before, q.quiet_rows, q.end_at,
-       t.candidate, s.first_at, s.first_rows,
+SELECT t.old, t.quiet_at, q.resumed_at, q.events_before, q.end_at,
+       t.candidate, s.first_at,
        t.old_counterparts, t.new_counterparts, t.shared, t.shared_weight,
        t.jaccard, t.weighted_jaccard, t.strength, t.score, t.rank, t.ranked,
-       nx.events AS direct_events, nx.row_ids AS direct_rows,
+       nx.events AS direct_events,
        sl.counterparts, sl.degrees, sl.weights, sl.old_events, sl.new_events,
-       sl.row_ids AS shared_rows,
-       ha.imei_keys, ha.row_ids AS handset_rows,
+       ha.imei_keys,
        wo.number IS NOT NULL AS old_own_records, wn.number IS NOT NULL AS candidate_own_records
 FROM top AS t
 JOIN quiet AS q ON q.old = t.old AND q.quiet_at = t.quiet_at
@@ -324,7 +352,73 @@ LEFT JOIN handset_agg AS ha
   ON ha.old = t.old AND ha.quiet_at = t.quiet_at AND ha.candidate = t.candidate
 LEFT JOIN own AS wo ON wo.number = t.old
 LEFT JOIN own AS wn ON wn.number = t.candidate
-ORDER BY t.score DESC, t.old, t.quiet_at, t.rank
+ORDER BY t.score DESC, t.old, t.quiet_at, t.rank, q.events_before
+"""
+
+
+def _cited_sql(ends: str) -> str:
+    """The contact-event rows the kept findings cite, over the ends ``ends`` of their numbers:
+    one row per finding (``$finding``, parallel to ``$old``, ``$quiet_at``,
+    ``$events_before`` and ``$candidate``) and part, with the row ids of that part's events.
+
+    The parts: ``quiet`` (the event at the quiet point: the old number's ``events_before``-th),
+    ``first`` (the candidate's first event), ``direct`` (the candidate's events with the old
+    number) and ``shared`` (both numbers' events with each shared counterpart, ``$shared_finding``
+    and ``$shared_counterpart``; the old number's up to the quiet point)."""
+    return f"""
+WITH ends AS (
+    SELECT number, other, medium, earliest_utc, latest_utc, row_ids FROM ({ends}) AS ends
+),
+kept AS (
+    SELECT UNNEST($finding) AS finding, UNNEST($old) AS old, UNNEST($quiet_at) AS quiet_at,
+           UNNEST($events_before) AS events_before, UNNEST($candidate) AS candidate
+),
+shared_pairs AS (
+    SELECT UNNEST($shared_finding) AS finding, UNNEST($shared_counterpart) AS counterpart
+),
+steps AS (
+    SELECT number, row_ids, ROW_NUMBER() OVER ({_CITED_ORDER}) AS position FROM ends
+),
+parts AS (
+    SELECT k.finding, 'quiet' AS part, s.row_ids
+    FROM kept AS k JOIN steps AS s ON s.number = k.old AND s.position = k.events_before
+    UNION ALL
+    SELECT k.finding, 'first' AS part, s.row_ids
+    FROM kept AS k JOIN steps AS s ON s.number = k.candidate AND s.position = 1
+    UNION ALL
+    SELECT k.finding, 'direct' AS part, e.row_ids
+    FROM kept AS k JOIN ends AS e ON e.number = k.candidate AND e.other = k.old
+    UNION ALL
+    SELECT k.finding, 'shared' AS part, e.row_ids
+    FROM shared_pairs AS p
+    JOIN kept AS k ON k.finding = p.finding
+    JOIN ends AS e
+      ON e.number = k.old AND e.other = p.counterpart AND e.earliest_utc <= k.quiet_at
+    UNION ALL
+    SELECT k.finding, 'shared' AS part, e.row_ids
+    FROM shared_pairs AS p
+    JOIN kept AS k ON k.finding = p.finding
+    JOIN ends AS e ON e.number = k.candidate AND e.other = p.counterpart
+)
+SELECT finding, part, FLATTEN(LIST(row_ids)) AS row_ids
+FROM parts
+GROUP BY finding, part
+"""
+
+
+def _handset_rows_sql() -> str:
+    """The sightings behind each kept finding's shared handsets: one row per finding
+    (``$finding``, parallel to ``$number`` and ``$imei_key``: each of the two numbers with
+    each shared IMEI key) with their row ids."""
+    return f"""
+WITH sightings AS ({subscriber_sightings_sql()}),
+wanted AS (
+    SELECT UNNEST($finding) AS finding, UNNEST($number) AS number,
+           UNNEST($imei_key) AS imei_key
+)
+SELECT w.finding, LIST(s.row_id) AS row_ids
+FROM wanted AS w JOIN sightings AS s ON s.number = w.number AND s.imei_key = w.imei_key
+GROUP BY w.finding
 """
 
 
@@ -348,7 +442,7 @@ class SuccessorNumbers:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="successor_numbers",
-        version="1.1.0",
+        version="1.1.1",
         title="Successor numbers",
         summary="When a number goes quiet, the numbers first seen soon after that share its "
         "counterparts (weighted so that rarely-called ones count most) or its handset, ranked, "
@@ -375,9 +469,62 @@ class SuccessorNumbers:
                 "same_event_seconds": parameters.same_event_seconds,
             },
         )
+        if kept:
+            _add_cited(evidence, parameters, kept)
         if parameters.time_of_day and kept:
             _add_profiles(evidence, parameters, kept)
         return [_finding(row, evidence) for row in kept]
+
+
+def _add_cited(
+    evidence: Evidence, parameters: SuccessorNumbersParameters, kept: list[dict[str, Any]]
+) -> None:
+    """The rows each kept finding cites (``quiet_rows``, ``first_rows``, ``direct_rows``,
+    ``shared_rows``, ``handset_rows``), read for its two numbers alone: carrying every event's
+    row ids through the search over all numbers was most of its time and memory."""
+    numbers = sorted({r["old"] for r in kept} | {r["candidate"] for r in kept})
+    shared = [(i, c) for i, r in enumerate(kept) for c in r["counterparts"] or []]
+    from_table = precomputed(evidence, parameters.same_event_seconds)
+    parts: dict[tuple[int, str], list[str]] = {}
+    for row in evidence.rows(
+        _cited_sql(contact_ends_sql("$numbers", from_table=from_table)),
+        {
+            "numbers": numbers,
+            "finding": list(range(len(kept))),
+            "old": [r["old"] for r in kept],
+            "quiet_at": [r["quiet_at"] for r in kept],
+            "events_before": [r["events_before"] for r in kept],
+            "candidate": [r["candidate"] for r in kept],
+            "shared_finding": [i for i, _ in shared],
+            "shared_counterpart": [c for _, c in shared],
+            "since": parameters.since,
+            "until": parameters.until,
+            "same_event_seconds": parameters.same_event_seconds,
+        },
+    ):
+        parts[(row["finding"], row["part"])] = row["row_ids"]
+    # each shared handset's sightings, of the old number and of the candidate
+    wanted = [
+        (i, number, key)
+        for i, r in enumerate(kept)
+        for key in r["imei_keys"] or []
+        for number in (r["old"], r["candidate"])
+    ]
+    if wanted:
+        for row in evidence.rows(
+            _handset_rows_sql(),
+            {
+                "finding": [i for i, _, _ in wanted],
+                "number": [n for _, n, _ in wanted],
+                "imei_key": [k for _, _, k in wanted],
+                "since": parameters.since,
+                "until": parameters.until,
+            },
+        ):
+            parts[(row["finding"], "handset")] = row["row_ids"]
+    for i, row in enumerate(kept):
+        for part in ("quiet", "first", "direct", "shared", "handset"):
+            row[f"{part}_rows"] = parts.get((i, part), [])
 
 
 def _add_profiles(
