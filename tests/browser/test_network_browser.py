@@ -24,10 +24,9 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
-from threadline.ingest.context import IngestOptions
+from network_returns import ingest_returns
 from threadline.model.access import Membership, Role
-from threadline.services import access, cases, exhibits, ingest, users
-from threadline.services.exhibits import CommsData
+from threadline.services import access, cases, users
 from threadline.services.workspace import open_workspace
 from threadline.settings import Settings
 from threadline.web.app import create_app
@@ -65,19 +64,7 @@ def oak_server(
     )
     ws = open_workspace(settings)
     cases.create_case(ws, "OP-OAK", "Operation Oak")
-    for reference, (target, rows) in data.RETURNS.items():
-        source = folder / f"{reference.replace('/', '-')}.csv"
-        source.write_text(data.HEADER + rows, encoding="utf-8")
-        exhibits.add_exhibit(
-            ws,
-            "OP-OAK",
-            reference,
-            source,
-            producer="DC Test",
-            description="network return",
-            comms=CommsData(provider="Network", target_number=target, authorisation="URN-1"),
-        )
-        ingest.ingest_exhibit(ws, "OP-OAK", reference, options=IngestOptions(time_basis="utc"))
+    ingest_returns(ws, "OP-OAK", data.RETURNS, folder)
     users.add_user(ws, "ann", display_name="Ann Analyst", role=Role.ANALYST, password=PASSWORD)
     access.set_member(ws, "OP-OAK", "ann", Membership.OWNER)
     case_id = cases.show_case(ws, "OP-OAK").id

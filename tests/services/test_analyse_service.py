@@ -16,20 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from network_returns import ingest_returns
 from threadline.analysis.contact_events import ENDS_TABLE
 from threadline.analysis.evidence import Evidence
 from threadline.errors import ConfigError
-from threadline.ingest.context import IngestOptions
-from threadline.services import analyse, cases, exhibits, ingest, search
-from threadline.services.exhibits import CommsData
+from threadline.services import analyse, cases, search
 from threadline.services.workspace import Workspace
 from threadline.store.tables import AnalysisRunRow, AuditEntryRow
 
 T1, T2, X = "+447700900001", "+447700900002", "+447700900100"
-HEADER = (
-    "Call Type,Originating Number,Terminating Number,Forwarded Number,Call Date,Call Time,"
-    "Duration (secs),IMEI,IMSI,Start Cell ID,End Cell ID\n"
-)
 RETURNS = {
     "JB/1": (
         T1,
@@ -47,20 +42,7 @@ RETURNS = {
 def _case(ws: Workspace, tmp_path: Path, references: tuple[str, ...] = ("JB/1", "JB/2")) -> None:
     if not cases.list_cases(ws):
         cases.create_case(ws, "OP-ASH", "Operation Ash")
-    for reference in references:
-        target, rows = RETURNS[reference]
-        source = tmp_path / f"{reference.replace('/', '-')}.csv"
-        source.write_text(HEADER + rows, encoding="utf-8")
-        exhibits.add_exhibit(
-            ws,
-            "OP-ASH",
-            reference,
-            source,
-            producer="DC Test",
-            description="network return",
-            comms=CommsData(provider="Network", target_number=target, authorisation="URN-1"),
-        )
-        ingest.ingest_exhibit(ws, "OP-ASH", reference, options=IngestOptions(time_basis="utc"))
+    ingest_returns(ws, "OP-ASH", {r: RETURNS[r] for r in references}, tmp_path)
 
 
 def test_findings_are_stored_with_their_run_and_repeat_runs_are_not_redone(

@@ -14,19 +14,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from threadline.ingest.context import IngestOptions
+from network_returns import ingest_returns
 from threadline.model.access import Membership, Role
-from threadline.services import access, cases, exhibits, ingest
-from threadline.services.exhibits import CommsData
+from threadline.services import access, cases
 from threadline.services.workspace import Workspace
 
 from .conftest import MakeApp, add_user, api_headers, sign_in
 
 X = "+447700900100"
-HEADER = (
-    "Call Type,Originating Number,Terminating Number,Forwarded Number,Call Date,Call Time,"
-    "Duration (secs),IMEI,IMSI,Start Cell ID,End Cell ID\n"
-)
 RETURNS = {
     "JB/1": (
         "+447700900001",
@@ -44,21 +39,7 @@ RETURNS = {
 @pytest.fixture
 def ash_case(workspace: Workspace, tmp_path: Path) -> Workspace:
     cases.create_case(workspace, "OP-ASH", "Operation Ash")
-    for reference, (target, rows) in RETURNS.items():
-        source = tmp_path / f"{reference.replace('/', '-')}.csv"
-        source.write_text(HEADER + rows, encoding="utf-8")
-        exhibits.add_exhibit(
-            workspace,
-            "OP-ASH",
-            reference,
-            source,
-            producer="DC Test",
-            description="network return",
-            comms=CommsData(provider="Network", target_number=target, authorisation="URN-1"),
-        )
-        ingest.ingest_exhibit(
-            workspace, "OP-ASH", reference, options=IngestOptions(time_basis="utc")
-        )
+    ingest_returns(workspace, "OP-ASH", RETURNS, tmp_path)
     add_user(workspace, "ann", Role.ANALYST)
     add_user(workspace, "rex", Role.RESEARCHER)
     access.set_member(workspace, "OP-ASH", "ann", Membership.OWNER)

@@ -37,12 +37,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from threadline.ingest.context import IngestOptions
+from network_returns import ingest_returns
 from threadline.model.access import Membership, Role
 from threadline.model.entity_keys import EntityKind, entity_id
 from threadline.model.ids import row_id
-from threadline.services import access, cases, exhibits, ingest
-from threadline.services.exhibits import CommsData
+from threadline.services import access, cases, exhibits
 from threadline.services.workspace import Workspace
 from threadline.store import audit_log
 
@@ -54,10 +53,6 @@ ID = {
     **{n: entity_id(EntityKind.NUMBER, n) for n in (T1, T2, X, Y)},
     **{h: entity_id(EntityKind.HANDSET, h) for h in (H1, H2)},
 }
-HEADER = (
-    "Call Type,Originating Number,Terminating Number,Forwarded Number,Call Date,Call Time,"
-    "Duration (secs),IMEI,IMSI,Start Cell ID,End Cell ID\n"
-)
 RETURNS = {
     "JB/1": (
         T1,
@@ -77,21 +72,7 @@ RETURNS = {
 @pytest.fixture
 def oak_case(workspace: Workspace, tmp_path: Path) -> Workspace:
     cases.create_case(workspace, "OP-OAK", "Operation Oak")
-    for reference, (target, rows) in RETURNS.items():
-        source = tmp_path / f"{reference.replace('/', '-')}.csv"
-        source.write_text(HEADER + rows, encoding="utf-8")
-        exhibits.add_exhibit(
-            workspace,
-            "OP-OAK",
-            reference,
-            source,
-            producer="DC Test",
-            description="network return",
-            comms=CommsData(provider="Network", target_number=target, authorisation="URN-1"),
-        )
-        ingest.ingest_exhibit(
-            workspace, "OP-OAK", reference, options=IngestOptions(time_basis="utc")
-        )
+    ingest_returns(workspace, "OP-OAK", RETURNS, tmp_path)
     add_user(workspace, "ann", Role.ANALYST)
     add_user(workspace, "rex", Role.RESEARCHER)
     add_user(workspace, "nia", Role.ANALYST)  # not a member
