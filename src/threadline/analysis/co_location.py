@@ -89,6 +89,7 @@ from threadline.analysis.cell_wording import (
 from threadline.analysis.common_contacts import normalise_numbers
 from threadline.analysis.contract import AnalysisInfo, Parameters
 from threadline.analysis.evidence import Evidence
+from threadline.analysis.number_runs import NUMBER_KEY, in_runs
 from threadline.analysis.wording import instant_phrase, period_phrase
 from threadline.errors import ConfigError
 from threadline.model.finding import Finding
@@ -278,15 +279,14 @@ def cell_numbers_sql() -> str:
 
 
 #: The read copy's derived table of every placement (the columns co-location reads), sorted by
-#: a hash of the number so that the chosen numbers' placements are runs its zone maps find (a
-#: string's zone map keeps only its first bytes, which all UK numbers share).
+#: number (:mod:`threadline.analysis.number_runs`) so the chosen numbers' placements are runs.
 PLACEMENTS_TABLE: Final = "number_placements"
 
 
 def placements_table_sql() -> str:
     """The SELECT that fills :data:`PLACEMENTS_TABLE`."""
     return f"""
-        SELECT hash(number) AS number_key, number, row_id, exhibit_id, medium, phase, cell,
+        SELECT {NUMBER_KEY}, number, row_id, exhibit_id, medium, phase, cell,
                at_utc, earliest_utc, latest_utc
         FROM ({placements_sql()}) AS placements
         ORDER BY number_key, at_utc, row_id, phase
@@ -315,7 +315,7 @@ def _occasions_sql(match: str, against_all: bool, from_table: bool) -> str:
     copy's :data:`PLACEMENTS_TABLE`, from their numbers' runs), each place's weight from
     ``$places``, ``$numbers_on`` and ``$total`` (see :meth:`CoLocation.run`)."""
     placed = _placed_sql(match, from_table)
-    runs = "AND number_key IN (SELECT hash(UNNEST($numbers)))" if from_table else ""
+    chosen = in_runs("$numbers") if from_table else "list_contains($numbers, number)"
     if against_all:
         # The other side is every number's timed placements, streamed through the join rather
         # than kept (the engine keeps the chosen side's probes); so its events' exhibit, medium
@@ -347,7 +347,7 @@ def _occasions_sql(match: str, against_all: bool, from_table: bool) -> str:
     -- one; the engine skips the files of the others)
     chosen AS MATERIALIZED (
         SELECT {_TIMED} FROM ({placed}) AS placed
-        WHERE exhibit_id = ANY($exhibits) AND list_contains($numbers, number) {runs}
+        WHERE exhibit_id = ANY($exhibits) AND {chosen}
           AND at_utc IS NOT NULL AND {TIME_FILTER}
     ),
     -- each pair of placements of different numbers on one place within the window, found

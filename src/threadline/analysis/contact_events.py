@@ -38,6 +38,7 @@ from __future__ import annotations
 from typing import Final
 
 from threadline.analysis.evidence import Evidence
+from threadline.analysis.number_runs import NUMBER_KEY, in_runs
 
 __all__ = [
     "DEFAULT_SAME_EVENT_SECONDS",
@@ -45,6 +46,7 @@ __all__ = [
     "ENDS_TABLE",
     "EVENTS_COLUMNS",
     "EVENT_TABLES",
+    "TABLE_INTERVAL",
     "contact_ends_sql",
     "contact_events_sql",
     "contact_records_sql",
@@ -94,9 +96,10 @@ _IN_PERIOD: Final = (
     "($since IS NULL OR latest_utc >= $since) AND ($until IS NULL OR earliest_utc < $until)"
 )
 
-# The table's events hold only for its own interval: a query of it that is asked for another
-# returns nothing rather than wrong events (the caller asks :func:`precomputed` first).
-_TABLE_INTERVAL: Final = f"CAST($same_event_seconds AS DOUBLE) = {DEFAULT_SAME_EVENT_SECONDS!r}"
+#: A filter on the bound ``$same_event_seconds`` for a query of a table formed with the default
+#: interval: asked for another, it returns nothing rather than wrong events (callers ask
+#: :func:`precomputed` first).
+TABLE_INTERVAL: Final = f"CAST($same_event_seconds AS DOUBLE) = {DEFAULT_SAME_EVENT_SECONDS!r}"
 
 
 def precomputed(evidence: Evidence, same_event_seconds: float) -> bool:
@@ -204,7 +207,7 @@ def contact_events_sql(where: str = "TRUE", *, from_table: bool = False) -> str:
     if from_table:
         return f"""
         SELECT {EVENTS_COLUMNS} FROM {ENDS_TABLE}
-        WHERE role = 'made' AND {_TABLE_INTERVAL} AND {_IN_PERIOD} AND ({where})
+        WHERE role = 'made' AND {TABLE_INTERVAL} AND {_IN_PERIOD} AND ({where})
         """
     return f"""
     SELECT * FROM ({_formed_sql(where, "$same_event_seconds")}) AS formed
@@ -219,18 +222,10 @@ def contact_ends_sql(numbers: str | None = None, *, from_table: bool = False) ->
     :func:`contact_events_sql`.
     """
     if from_table:
-        # the table is sorted by a hash of the number: its zone maps then skip to a number's
-        # run (a string's zone map keeps only its first bytes, which all UK numbers share);
-        # the number itself is compared too, as two numbers may share a hash
-        chosen = (
-            "TRUE"
-            if numbers is None
-            else f"number_key IN (SELECT hash(UNNEST({numbers}))) "
-            f"AND list_contains({numbers}, number)"
-        )
+        chosen = "TRUE" if numbers is None else in_runs(numbers)
         return f"""
         SELECT {ENDS_COLUMNS} FROM {ENDS_TABLE}
-        WHERE {_TABLE_INTERVAL} AND {_IN_PERIOD} AND {chosen}
+        WHERE {TABLE_INTERVAL} AND {_IN_PERIOD} AND {chosen}
         """
     if numbers is None:
         return _both_ends(contact_events_sql())
@@ -247,6 +242,6 @@ def ends_table_sql() -> str:
     (a hash of the number) so that one number's events are one run of rows."""
     formed = _formed_sql("TRUE", repr(DEFAULT_SAME_EVENT_SECONDS))
     return f"""
-    SELECT hash(number) AS number_key, * FROM ({_both_ends(formed)}) AS ends
+    SELECT {NUMBER_KEY}, * FROM ({_both_ends(formed)}) AS ends
     ORDER BY number_key, earliest_utc, other
     """

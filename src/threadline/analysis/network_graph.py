@@ -36,8 +36,8 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from threadline.analysis.contact_events import (
-    DEFAULT_SAME_EVENT_SECONDS,
     ENDS_TABLE,
+    TABLE_INTERVAL,
     contact_events_sql,
     contact_records_sql,
     precomputed,
@@ -236,8 +236,7 @@ def _edges_sql(
         # answers (and every bound parameter is used)
         contact = f"""
             SELECT {_EDGE_COLUMNS} FROM {EDGES_TABLE}
-            WHERE $since IS NULL AND $until IS NULL
-              AND CAST($same_event_seconds AS DOUBLE) = {DEFAULT_SAME_EVENT_SECONDS!r}
+            WHERE $since IS NULL AND $until IS NULL AND {TABLE_INTERVAL}
         """
     else:
         contact = _GROUPED.format(links=_contact_links_sql(from_table), slice=slice_expression)
