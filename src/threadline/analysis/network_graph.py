@@ -168,15 +168,15 @@ _IN_WINDOW: Final = (
 )
 
 
-def _contact_links_sql(from_table: bool) -> str:
-    """One row per contact event: source, target, link, earliest_utc, latest_utc, exact,
-    row_ids, exhibit_ids."""
+def _contact_links_sql(events: str) -> str:
+    """One row per contact event of the query ``events``: source, target, link, earliest_utc,
+    latest_utc, exact, row_ids, exhibit_ids."""
     return f"""
         SELECT '{NodeKind.NUMBER.value}:' || a_party AS source,
                '{NodeKind.NUMBER.value}:' || b_party AS target,
                '{LinkKind.CONTACT.value}' AS link,
                earliest_utc, latest_utc, exact, row_ids, exhibit_ids
-        FROM ({contact_events_sql(from_table=from_table)}) AS events
+        FROM ({events}) AS events
     """
 
 
@@ -216,13 +216,7 @@ EDGES_TABLE: Final = "contact_edges"
 def edges_table_sql() -> str:
     """The SELECT that fills the read copy's :data:`EDGES_TABLE` from its contact-event table
     (:data:`threadline.analysis.contact_events.ENDS_TABLE`, made first), each event once."""
-    links = f"""
-        SELECT '{NodeKind.NUMBER.value}:' || a_party AS source,
-               '{NodeKind.NUMBER.value}:' || b_party AS target,
-               '{LinkKind.CONTACT.value}' AS link,
-               earliest_utc, latest_utc, exact, row_ids, exhibit_ids
-        FROM {ENDS_TABLE} WHERE role = 'made'
-    """
+    links = _contact_links_sql(f"SELECT * FROM {ENDS_TABLE} WHERE role = 'made'")
     return f"{_GROUPED.format(links=links, slice='CAST(0 AS BIGINT)')} ORDER BY source, target"
 
 
@@ -239,7 +233,10 @@ def _edges_sql(
             WHERE $since IS NULL AND $until IS NULL AND {TABLE_INTERVAL}
         """
     else:
-        contact = _GROUPED.format(links=_contact_links_sql(from_table), slice=slice_expression)
+        contact = _GROUPED.format(
+            links=_contact_links_sql(contact_events_sql(from_table=from_table)),
+            slice=slice_expression,
+        )
     parts = [contact]
     if handsets:
         parts.append(_GROUPED.format(links=_HANDSET_LINKS, slice=slice_expression))
