@@ -664,7 +664,7 @@ def phase(manifest_path: Path, name: str, engine: str, store: str, profile: bool
         count = len(findings)
         clock.add("rest", seconds - sum(clock.parts.values()))
         detail["words"] = sum(len(f.explanation) for f in findings)
-        detail["cited"] = sum(len(f.derived_from) for f in findings)
+        detail["cited"] = sum(f.rows_cited for f in findings)
         detail["subjects"] = [list(f.subjects) for f in findings[:200]]
     out: dict[str, Any] = {
         "seconds": seconds,

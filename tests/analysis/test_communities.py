@@ -13,6 +13,8 @@ them. All calls are in JB/1.
 * Group 1 (the larger groups are equal in size; A's has the smaller first number): density 6 of
   6 pairs = 1.0; cohesion 8 / (8 + 1) = 0.888889. Group 2: 6 / (6 + 1) = 0.857143. X-Y: 1.0.
 * Most central in group 1: all have 3 links inside; A and B have 5 events inside, C and D 3.
+* Group 1's rows are the eight calls among A..D (rows 0-7), not D -> E (14) or X -> Y (15);
+  named by its links, resolved to exactly those.
 * With resolution 0.01 the penalty for size nearly vanishes and the two groups of four, joined
   by D-E, are one: 8 numbers (the gain 1/16 - 0.01 x 2 x 17 x 13 / 32^2 is positive), the pair
   X-Y still apart (no link joins it).
@@ -24,6 +26,7 @@ import pytest
 from evidence_factory import call, make_evidence
 
 from threadline.analysis.communities import Communities, CommunitiesParameters
+from threadline.analysis.network_graph import cited_row_ids
 from threadline.model.finding import Finding
 
 A, B, C, D, E, F, G, H = (f"+4477009000{i}" for i in range(41, 49))
@@ -42,6 +45,18 @@ CALLS = [call("e1", i, a, b, f"2024-06-01 09:{i:02d}:00") for i, (a, b) in enume
 def run(rows: list[dict[str, object]] = CALLS, **parameters: object) -> list[Finding]:
     evidence = make_evidence({"calls": rows}, exhibits={"e1": "JB/1"})
     return Communities().run(evidence, CommunitiesParameters(**parameters))
+
+
+def cited(finding: Finding, rows: list[dict[str, object]] = CALLS) -> list[str]:
+    """The rows the finding's link citation names, resolved over ``rows`` (exhibits e1, e2)."""
+    assert finding.derived_from == ()
+    assert finding.derived_links is not None
+    evidence = make_evidence({"calls": rows}, exhibits={"e1": "JB/1", "e2": "JB/2"})
+    return list(cited_row_ids(evidence, finding.derived_links))
+
+
+def ids(*positions: int, rows: list[dict[str, object]] = CALLS) -> list[str]:
+    return sorted(str(rows[i]["row_id"]) for i in positions)
 
 
 def test_two_groups_of_four_with_their_figures() -> None:
@@ -66,7 +81,12 @@ def test_two_groups_of_four_with_their_figures() -> None:
         "events_inside": 5,
     }
     # the internal calls only: not D -> E, not X -> Y
-    assert list(first.derived_from) == sorted(CALLS[i]["row_id"] for i in range(8))
+    assert cited(first) == ids(*range(8))
+    assert first.derived_links is not None
+    assert first.derived_links.rows == 8
+    assert first.derived_links.nodes == tuple(f"number:{n}" for n in (A, B, C, D))
+    assert first.derived_links.exhibit_ids == ("e1",)
+    assert cited(second) == ids(*range(8, 14))
 
 
 def test_the_explanation_states_the_method_and_seed_and_ends_with_the_caveat() -> None:
@@ -104,7 +124,7 @@ def test_small_groups_are_reported_only_when_asked_for() -> None:
     assert [f.subjects for f in found] == [(A, B, C, D), (E, F, G, H), (X, Y)]
     pair = found[2]
     assert (pair.detail["density"], pair.score) == (1.0, 1.0)
-    assert pair.derived_from == (CALLS[15]["row_id"],)
+    assert cited(pair) == ids(15)
 
 
 def test_a_low_resolution_joins_the_two_groups() -> None:
@@ -132,6 +152,38 @@ def test_a_handset_joins_the_group_of_the_number_used_in_it() -> None:
     assert first.detail["member_types"] == {"handset": 1, "number": 4}
     assert first.detail["handset_records"] == 1
     assert "5 nodes (numbers and handsets)" in first.explanation
+    # row 0 is behind the A-B contact link and the A-handset link: one row, counted once
+    assert first.derived_links is not None
+    assert (first.derived_links.rows, first.derived_links.handsets) == (8, True)
+    assert cited(first, rows) == ids(*range(8), rows=rows)
+    assert "rest on 8 record(s)" in first.explanation
+
+
+def test_the_citation_names_only_the_rows_of_the_exhibits_read() -> None:
+    """JB/2, added after the run, holds another A -> B call and a C -> D call; the citation
+    still names the eight rows of JB/1 only, while a new run counts ten."""
+    first = run()[0]
+    later = [
+        *CALLS,
+        call("e2", 0, A, B, "2024-06-02 10:00:00"),
+        call("e2", 1, C, D, "2024-06-02 11:00:00"),
+    ]
+    assert cited(first, later) == ids(*range(8))
+    rerun = Communities().run(
+        make_evidence({"calls": later}, exhibits={"e1": "JB/1", "e2": "JB/2"}),
+        CommunitiesParameters(),
+    )[0]
+    assert rerun.derived_links is not None
+    assert rerun.derived_links.rows == 10
+    assert cited(rerun, later) == ids(*range(8), 16, 17, rows=later)
+
+
+def test_the_citation_keeps_the_window() -> None:
+    """From 09:04 only the calls 4..15 are read: group 1 keeps A-D (4), B-C (5), B-D (6) and
+    C-D (7), which still join A, B, C and D, and cites those four rows."""
+    first = run(since="2024-06-01T09:04:00Z")[0]
+    assert first.subjects == (A, B, C, D)
+    assert cited(first) == ids(4, 5, 6, 7)
 
 
 def test_no_contact_no_communities() -> None:

@@ -35,6 +35,7 @@ from threadline.analysis.contact_events import (
 from threadline.analysis.contact_profile import ContactProfile, ContactProfileParameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.key_players import KeyPlayers, KeyPlayersParameters
+from threadline.analysis.network_graph import cited_row_ids, load_edges
 from threadline.analysis.successor_numbers import SuccessorNumbers, SuccessorNumbersParameters
 
 A, B, C = "+447700900001", "+447700900002", "+447700900003"
@@ -215,3 +216,39 @@ def test_findings_are_the_same_from_the_table_and_formed(
     expected = analysis.run(formed, chosen)
     assert expected or analysis.info.name in {"call_chains", "burner_indicators"}
     assert analysis.run(read, chosen) == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("period", _PERIODS, ids=["all", "period"])
+@pytest.mark.parametrize("handsets", [False, True], ids=["numbers", "handsets"])
+def test_a_communitys_link_citation_names_the_rows_of_its_internal_links(
+    period: dict[str, Any], seed: int, handsets: bool
+) -> None:
+    """Each community's citation, resolved from the table and formed, names exactly the
+    distinct rows of the links both of whose ends are members (what version 1.1 listed), and
+    as many as it recorded (a record behind a contact link and a handset link counted once)."""
+    tables = _random_tables(seed)
+    chosen = CommunitiesParameters.model_validate(
+        {"min_size": 2, "include_handsets": handsets, **period}
+    )
+    formed = make_evidence(tables)
+    read = with_contact_events(make_evidence(tables))
+    edges = load_edges(formed, chosen, handsets=handsets).to_pylist()
+    findings = Communities().run(formed, chosen)
+    assert findings
+    for finding in findings:
+        citation = finding.derived_links
+        assert citation is not None
+        assert finding.derived_from == ()
+        members = set(citation.nodes)
+        expected = sorted(
+            {
+                row
+                for edge in edges
+                if edge["source"] in members and edge["target"] in members
+                for row in edge["row_ids"]
+            }
+        )
+        assert citation.rows == len(expected)
+        assert list(cited_row_ids(formed, citation)) == expected
+        assert list(cited_row_ids(read, citation)) == expected

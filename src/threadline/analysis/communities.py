@@ -6,8 +6,14 @@ igraph's built-in implementation) splits the contact graph of the window
 (:mod:`threadline.analysis.network_graph`; undirected, weighted by contact events) into the
 groups that maximise modularity, and each group of at least ``min_size`` is one finding: a
 *candidate* network, with its members, how densely they are linked, how much of their contact
-stays inside the group, its most central members and every row behind its internal links
+stays inside the group, its most central members and the rows behind its internal links
 (domain.md §6.2; issue 5 "Network").
+
+A community's rows are named by its links (:class:`~threadline.model.finding.LinkCitation`):
+every contact record between two of its members in the window, in the exhibits read, rather
+than listed. A community of a 10-million-row case rests on millions of rows; listing them cost
+five times as long as finding the communities and made findings of 100 MB that no one could
+read, while the rule is exact and is resolved when someone opens the rows (requirement 20).
 
 Leiden visits nodes in a random order, so it runs with a fixed seed (``seed``, 1 unless given):
 the same evidence, parameters and igraph version give the same groups, and the finding records
@@ -48,7 +54,7 @@ from threadline.analysis.network_metrics import (
 )
 from threadline.analysis.network_wording import listing, missing_data_caveat, sources_phrase
 from threadline.analysis.wording import period_phrase
-from threadline.model.finding import Finding
+from threadline.model.finding import Finding, LinkCitation
 
 __all__ = [
     "Communities",
@@ -122,7 +128,7 @@ class _Group:
         inexact: internal contact events without an exact time.
         boundary_weight: the weight of links between a member and a non-member.
         central: its most central members: (name, members linked with, contact events inside).
-        row_ids: the rows of its internal links, sorted.
+        rows: how many rows its internal links rest on.
         exhibit_ids: their exhibits, sorted.
         first_utc: its earliest internal link.
         last_utc: its latest.
@@ -136,7 +142,7 @@ class _Group:
     inexact: int
     boundary_weight: float
     central: list[tuple[str, int, int]]
-    row_ids: tuple[str, ...]
+    rows: int
     exhibit_ids: list[str]
     first_utc: datetime | None
     last_utc: datetime | None
@@ -147,7 +153,7 @@ class Communities:
 
     info: ClassVar[AnalysisInfo] = AnalysisInfo(
         name="communities",
-        version="1.1.0",
+        version="1.2.0",
         title="Communities",
         summary="Groups of numbers in more contact with each other than with the rest "
         "(Leiden, modularity, fixed seed) as candidate networks: members, density, how much "
@@ -164,101 +170,155 @@ class Communities:
         Raises:
             StoreError: the evidence could not be read.
         """
-        edges = load_edges(evidence, parameters, handsets=parameters.include_handsets)
+        handsets = parameters.include_handsets
+        # a record may be behind a contact link and a handset link: with handsets the rows
+        # are counted from their ids, without them from each link's count
+        edges = load_edges(evidence, parameters, handsets=handsets, row_ids=handsets)
         if edges.num_rows == 0:
             return []
         partition = detect_communities(edges, parameters)
-        references = sorted(
-            evidence.reference(e)
-            for e in pc.unique(pc.list_flatten(edges.column("exhibit_ids"))).to_pylist()
-        )
+        read = tuple(sorted(pc.unique(pc.list_flatten(edges.column("exhibit_ids"))).to_pylist()))
+        references = sorted(evidence.reference(e) for e in read)
         groups = _groups(edges, partition, parameters.min_size, parameters.central_members)
-        return [_finding(group, partition, parameters, references, evidence) for group in groups]
+        return [
+            _finding(group, partition, parameters, references, read, evidence) for group in groups
+        ]
 
 
 def _groups(
     edges: pa.Table, partition: Partition, min_size: int, central_members: int
 ) -> list[_Group]:
-    """Each reported community's figures, found in one pass over the edges: every edge gets
-    its community (0 when it crosses between two), the edges are sorted by it and each
-    community's are one contiguous run, whose figures are array sums rather than a loop over
-    the edges in Python (a graph may have 850,000 of them)."""
+    """Each reported community's figures, worked out for all communities at once: every edge
+    gets its community (0 when it crosses between two) and every figure is an array sum by
+    community or by node, rather than a loop over the edges in Python (a graph may have
+    850,000 of them)."""
     names = pa.array(partition.names, pa.string())
+    size = len(names)
     membership = np.asarray(partition.membership, dtype=np.int64)
+    count = int(membership.max()) + 1
+
+    def by_community(where: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> Any:
+        return np.bincount(inside[where], weights=values[where], minlength=count)
+
     source = pc.index_in(edges.column("source"), value_set=names).to_numpy().astype(np.int64)
     target = pc.index_in(edges.column("target"), value_set=names).to_numpy().astype(np.int64)
     weight = edges.column("weight").to_numpy().astype(np.int64)
     inexact = edges.column("inexact").to_numpy().astype(np.int64)
     contact = pc.equal(edges.column("link"), LinkKind.CONTACT.value).to_numpy(zero_copy_only=False)
     side_a, side_b = membership[source], membership[target]
-    inside = np.where(side_a == side_b, side_a, 0)
     crossing = side_a != side_b
-    count = int(membership.max()) + 1
+    internal = ~crossing
+    inside = np.where(crossing, 0, side_a)
     boundary = np.bincount(side_a[crossing], weights=weight[crossing], minlength=count)
     boundary += np.bincount(side_b[crossing], weights=weight[crossing], minlength=count)
-    order = np.argsort(inside, kind="stable")
-    ordered = edges.take(pa.array(order))
-    source, target, weight, inexact, contact = (
-        source[order], target[order], weight[order], inexact[order], contact[order]
-    )  # fmt: skip
-    bounds = np.searchsorted(inside[order], np.arange(count + 1))
-    # members of each community, numbers before handsets, then by name
+    events = by_community(internal & contact, weight)
+    handset_records = by_community(internal & ~contact, weight)
+    inexact_events = by_community(internal & contact, inexact)
+    rows = _rows_by_community(edges, inside, internal, count)
+    exhibits = _exhibits_by_community(edges.column("exhibit_ids"), inside, internal)
+    first = _instants_by_community(edges.column("first_utc"), inside, internal, count, np.minimum)
+    last = _instants_by_community(edges.column("last_utc"), inside, internal, count, np.maximum)
+    # the pairs of members linked either way, and how many each member is linked with
+    pairs = np.unique(
+        np.minimum(source, target)[internal] * size + np.maximum(source, target)[internal]
+    )
+    links = np.bincount(membership[pairs // size], minlength=count)
+    linked = np.bincount(np.concatenate([pairs // size, pairs % size]), minlength=size)
+    touching = internal & contact
+    node_events = np.bincount(
+        np.concatenate([source[touching], target[touching]]),
+        weights=np.concatenate([weight[touching], weight[touching]]),
+        minlength=size,
+    ).astype(np.int64)
+    # members of each community, numbers before handsets, then by name; and each community's
+    # most central: most members linked with, then most contact events inside, then by name
     number_first = np.array([not n.startswith("number:") for n in partition.names])
-    by_community = np.lexsort((np.arange(len(names)), number_first, membership))
-    member_bounds = np.searchsorted(membership[by_community], np.arange(count + 1))
+    by_member = np.lexsort((np.arange(size), number_first, membership))
+    member_bounds = np.searchsorted(membership[by_member], np.arange(count + 1))
+    name_rank = np.empty(size, dtype=np.int64)
+    name_rank[pc.sort_indices(names).to_numpy()] = np.arange(size)
+    by_centrality = np.lexsort((name_rank, -node_events, -linked, membership))
     out = []
     for number in range(1, count):
-        members = by_community[member_bounds[number] : member_bounds[number + 1]]
-        if len(members) < min_size:
+        lo, hi = int(member_bounds[number]), int(member_bounds[number + 1])
+        if hi - lo < min_size:
             continue
-        lo, hi = int(bounds[number]), int(bounds[number + 1])
-        part = ordered.slice(lo, hi - lo)
-        a, b, w, c = source[lo:hi], target[lo:hi], weight[lo:hi], contact[lo:hi]
-        pairs = np.unique(np.minimum(a, b) * len(names) + np.maximum(a, b))
-        ends = np.concatenate([pairs // len(names), pairs % len(names)])
-        linked_nodes, linked = np.unique(ends, return_counts=True)
-        linked_of = dict(zip(linked_nodes.tolist(), linked.tolist(), strict=True))
-        touching = np.concatenate([a[c], b[c]])
-        event_nodes, event_sums = (
-            np.unique(touching, return_inverse=True) if len(touching) else (touching, touching)
-        )
-        events_of = dict(
-            zip(
-                event_nodes.tolist(),
-                np.bincount(event_sums, weights=np.concatenate([w[c], w[c]])).tolist()
-                if len(touching)
-                else [],
-                strict=True,
-            )
-        )
-        ranked = sorted(
-            members.tolist(),
-            key=lambda m: (-linked_of.get(m, 0), -events_of.get(m, 0), partition.names[m]),
-        )[:central_members]
-        first = pc.min(part.column("first_utc")).as_py() if hi > lo else None
-        last = pc.max(part.column("last_utc")).as_py() if hi > lo else None
+        ranked = by_centrality[lo : min(hi, lo + central_members)].tolist()
         out.append(
             _Group(
                 number=number,
-                members=[partition.names[m] for m in members.tolist()],
-                links=len(pairs),
-                events=int(w[c].sum()),
-                handset_records=int(w[~c].sum()),
-                inexact=int(inexact[lo:hi][c].sum()),
+                members=[partition.names[m] for m in by_member[lo:hi].tolist()],
+                links=int(links[number]),
+                events=int(events[number]),
+                handset_records=int(handset_records[number]),
+                inexact=int(inexact_events[number]),
                 boundary_weight=float(boundary[number]),
-                central=[
-                    (partition.names[m], linked_of.get(m, 0), int(events_of.get(m, 0)))
-                    for m in ranked
-                ],
-                row_ids=_sorted_unique(part.column("row_ids")),
-                exhibit_ids=sorted(
-                    pc.unique(pc.list_flatten(part.column("exhibit_ids"))).to_pylist()
-                ),
-                first_utc=first,
-                last_utc=last,
+                central=[(partition.names[m], int(linked[m]), int(node_events[m])) for m in ranked],
+                rows=int(rows[number]),
+                exhibit_ids=exhibits.get(number, []),
+                first_utc=first[number],
+                last_utc=last[number],
             )
         )
     return out
+
+
+def _rows_by_community(
+    edges: pa.Table, inside: np.ndarray[Any, Any], internal: np.ndarray[Any, Any], count: int
+) -> Any:
+    """How many distinct rows each community's internal links rest on: the sum of the links'
+    counts when the edges carry counts (each record is behind one contact link), the distinct
+    ids otherwise (a record may be behind a contact link and a handset link)."""
+    if "row_ids" not in edges.column_names:
+        counts = edges.column("rows").to_numpy().astype(np.int64)
+        return np.bincount(inside[internal], weights=counts[internal], minlength=count)
+    codes, _values = _codes_by_community(edges.column("row_ids"), inside, internal)
+    return np.bincount(codes[0], minlength=count)
+
+
+def _exhibits_by_community(
+    lists: pa.ChunkedArray, inside: np.ndarray[Any, Any], internal: np.ndarray[Any, Any]
+) -> dict[int, list[str]]:
+    """Each community's exhibit ids (of its internal links), sorted."""
+    (communities, codes), values = _codes_by_community(lists, inside, internal)
+    out: dict[int, list[str]] = {}
+    for community, value in zip(communities.tolist(), values.take(codes).to_pylist(), strict=True):
+        out.setdefault(community, []).append(value)
+    return {community: sorted(ids) for community, ids in out.items()}
+
+
+def _codes_by_community(
+    lists: pa.ChunkedArray, inside: np.ndarray[Any, Any], internal: np.ndarray[Any, Any]
+) -> tuple[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]], pa.Array]:
+    """The distinct (community, value) pairs of a list column's values on internal links, as
+    community numbers and codes into the distinct values (returned with them)."""
+    column = lists.combine_chunks()
+    parents = pc.list_parent_indices(column).to_numpy()
+    encoded = pc.dictionary_encode(pc.list_flatten(column))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    keep = internal[parents]
+    distinct = len(encoded.dictionary)
+    keys = np.unique(inside[parents[keep]] * distinct + codes[keep])
+    return (keys // distinct, keys % distinct), encoded.dictionary
+
+
+def _instants_by_community(
+    column: pa.ChunkedArray,
+    inside: np.ndarray[Any, Any],
+    internal: np.ndarray[Any, Any],
+    count: int,
+    reduce: np.ufunc,
+) -> list[datetime | None]:
+    """Each community's earliest (``np.minimum``) or latest (``np.maximum``) instant of a
+    timestamp column over its internal links; ``None`` where none has one."""
+    empty = np.iinfo(np.int64).max if reduce is np.minimum else np.iinfo(np.int64).min
+    # an instant left empty is the reduction's identity, so it changes nothing
+    values = pc.fill_null(pc.cast(column, pa.int64()), empty).to_numpy()
+    out = np.full(count, empty, dtype=np.int64)
+    reduce.at(out, inside[internal], values[internal])
+    found = [None if v == empty else v for v in out.tolist()]
+    instants: list[datetime | None] = pa.array(found, pa.int64()).cast(column.type).to_pylist()
+    return instants
 
 
 def _finding(
@@ -266,8 +326,11 @@ def _finding(
     partition: Partition,
     parameters: CommunitiesParameters,
     references: Sequence[str],
+    read: tuple[str, ...],
     evidence: Evidence,
 ) -> Finding:
+    """The finding of one community; ``read`` are the ids of the exhibits the network rests
+    on, which its link citation is limited to."""
     size = len(group.members)
     possible = size * (size - 1) // 2
     density = group.links / possible if possible else 0.0
@@ -294,7 +357,7 @@ def _finding(
         f"{group.events} contact events{handset_words} between them; {cohesion:.0%} of the "
         f"weight on its members' links stays inside the group (cohesion {cohesion:.2f}, the "
         f"score). Most central inside it: {'; '.join(central_words)}. Its internal links rest "
-        f"on {sources_phrase(len(group.row_ids), exhibits)}, "
+        f"on {sources_phrase(group.rows, exhibits)}, "
         f"{period_phrase(group.first_utc, group.last_utc)}."
     )
     if group.inexact:
@@ -345,16 +408,18 @@ def _finding(
         kind="community",
         subjects=tuple(identifiers),
         explanation=explanation,
-        derived_from=group.row_ids,
+        derived_from=(),
         score=round(cohesion, 4),
         detail=detail,
         first_utc=group.first_utc,
         last_utc=group.last_utc,
+        derived_links=LinkCitation(
+            nodes=tuple(sorted(group.members)),
+            exhibit_ids=read,
+            since=parameters.since,
+            until=parameters.until,
+            handsets=parameters.include_handsets,
+            same_event_seconds=parameters.same_event_seconds,
+            rows=group.rows,
+        ),
     )
-
-
-def _sorted_unique(lists: pa.ChunkedArray) -> tuple[str, ...]:
-    """The distinct strings of a column of lists, sorted by Arrow (byte order, which is code
-    point order: the order :func:`sorted` gives) before they become Python strings."""
-    distinct = pc.unique(pc.list_flatten(lists))
-    return tuple(distinct.take(pc.sort_indices(distinct)).to_pylist())

@@ -37,9 +37,9 @@ from sqlalchemy.orm import Session
 from threadline.analysis.contract import Analysis, AnalysisInfo, Parameters
 from threadline.analysis.evidence import Evidence
 from threadline.analysis.registry import AnalysisRegistry
-from threadline.errors import ConfigError, StoreError
+from threadline.errors import ConfigError, NotFound, StoreError
 from threadline.model.audit import AuditOperation
-from threadline.model.finding import Finding, canonical_parameters
+from threadline.model.finding import Finding, LinkCitation, canonical_parameters
 from threadline.model.ids import make_id
 from threadline.model.judgement import Judgement
 from threadline.model.phone import normalise_phone
@@ -68,6 +68,7 @@ __all__ = [
     "case_findings",
     "parameters_from_pairs",
     "run_analysis",
+    "stored_finding",
 ]
 
 
@@ -88,6 +89,14 @@ class StoredFinding:
     basis: str
     first_utc: datetime | None
     last_utc: datetime | None
+    derived_links: LinkCitation | None = None
+
+    @property
+    def rows_cited(self) -> int:
+        """How many rows it rests on, listed or named by its links."""
+        if self.derived_links is not None:
+            return self.derived_links.rows
+        return len(self.derived_from)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (instants as ISO 8601 text)."""
@@ -95,6 +104,8 @@ class StoredFinding:
         for key in ("first_utc", "last_utc"):
             moment = data[key]
             data[key] = moment.isoformat() if moment is not None else None
+        data["derived_links"] = None if self.derived_links is None else self.derived_links.to_dict()
+        data["rows_cited"] = self.rows_cited
         return data
 
 
@@ -276,6 +287,7 @@ def _complete(
         .values(status="superseded")
     )
     cited: set[str] = set()
+    named_by_links = 0
     for rank, finding in enumerate(findings, start=1):
         row = FindingRow(
             run_id=run_id,
@@ -290,6 +302,9 @@ def _complete(
             basis=finding.basis.value,
             first_utc=finding.first_utc,
             last_utc=finding.last_utc,
+            derived_links=(
+                None if finding.derived_links is None else finding.derived_links.to_dict()
+            ),
         )
         session.add(row)
         session.flush()
@@ -298,6 +313,8 @@ def _complete(
             for n, subject in enumerate(finding.subjects)
         )
         cited.update(finding.derived_from)
+        if finding.derived_links is not None:
+            named_by_links += finding.derived_links.rows
     run.status = "complete"
     run.finished_at = ws.clock()
     run.findings = len(findings)
@@ -308,7 +325,12 @@ def _complete(
         case_id=case_id,
         object_type="analysis_run",
         object_id=run_id,
-        detail={"method": method, "findings": len(findings), "rows_cited": len(cited)},
+        # rows named by links are counted per finding: a row may be behind two of them
+        detail={
+            "method": method,
+            "findings": len(findings),
+            "rows_cited": len(cited) + named_by_links,
+        },
     )
     return run
 
@@ -342,6 +364,7 @@ def _stored(row: FindingRow, method: str) -> StoredFinding:
         row.basis,
         stored_instant(row.first_utc),
         stored_instant(row.last_utc),
+        None if row.derived_links is None else LinkCitation.from_dict(row.derived_links),
     )
 
 
@@ -393,6 +416,35 @@ def case_findings(
         )
         query = query.order_by(*order).limit(limit)
         return [_stored(row, run_method) for row, run_method in session.execute(query).all()]
+
+
+def stored_finding(
+    ws: Workspace, case_reference: str, finding_id: str, run_id: str | None = None
+) -> StoredFinding:
+    """One finding of the case: of the run ``run_id`` (current or superseded), or else of the
+    current run that found it.
+
+    Raises:
+        NotFound: no such case, or no such finding in it.
+    """
+    with ws.session() as session:
+        case = find_case(session, case_reference)
+        query = (
+            select(FindingRow, AnalysisRunRow.method)
+            .join(AnalysisRunRow, AnalysisRunRow.id == FindingRow.run_id)
+            .where(AnalysisRunRow.case_id == case.id, FindingRow.finding_id == finding_id)
+        )
+        if run_id is None:
+            query = query.where(AnalysisRunRow.status == "complete")
+        else:
+            query = query.where(
+                AnalysisRunRow.id == run_id, AnalysisRunRow.status.in_(("complete", "superseded"))
+            )
+        found = session.execute(query.order_by(FindingRow.id.desc()).limit(1)).first()
+        if found is None:
+            raise NotFound(f"no such finding in case {case.reference}")
+        row, method = found
+        return _stored(row, method)
 
 
 def _evidence_key(session: Session, case: CaseRow, judgements: tuple[str, ...]) -> str:

@@ -296,6 +296,8 @@ class FindingRow(Base):
     basis: Mapped[str] = mapped_column(String(16))
     first_utc: Mapped[datetime | None]
     last_utc: Mapped[datetime | None]
+    # a LinkCitation's to_dict(), when the finding names its rows by links (migration 0005)
+    derived_links: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class FindingSubjectRow(Base):
