@@ -78,6 +78,31 @@ def test_analyse_and_judge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     assert "already done" in out
     assert "+447700900001: 2 contact event(s)" in out
+    profile_id = profile["finding_id"]
+    assert f"finding {profile_id}, 2 row(s)" in out
+
+    # T1 and X form a community of two; its two rows are named by its links and listed here
+    ran = run_json(
+        capsys, "analyse", "communities", "--case", "OP-OAK", "-p", "min_size=2", "--home", home
+    )
+    assert isinstance(ran, dict)
+    (pair,) = ran["findings"]
+    assert (pair["derived_from"], pair["rows_cited"]) == ([], 2)
+    rows = run_json(
+        capsys, "finding", "rows", pair["finding_id"], "--case", "OP-OAK", "--home", home
+    )
+    assert isinstance(rows, dict)
+    assert (rows["total"], rows["changed"]) == (2, False)
+    assert [r["exhibit"] for r in rows["rows"]] == ["JB/1", "JB/1"]
+    assert sorted(r["row_id"] for r in rows["rows"]) == sorted(profile["derived_from"])
+    code, out, _err = run(
+        capsys, "finding", "rows", pair["finding_id"], "--case", "OP-OAK", "--home", home
+    )
+    assert code == 0
+    assert "2 row(s), named by the links among 2 nodes; 2 when the analysis ran" in out
+    code, _out, err = run(capsys, "finding", "rows", "0" * 32, "--case", "OP-OAK", "--home", home)
+    assert code != 0
+    assert "no such finding in case OP-OAK" in err
 
     judged = run_json(
         capsys,

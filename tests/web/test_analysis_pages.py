@@ -66,8 +66,15 @@ def test_an_analyst_runs_an_analysis_and_reads_its_findings(
     html = client.get(ran.headers["location"]).text
     assert 'id="findings-total">1 finding(s)' in html
     assert f"{X} was in contact with 2 of the 2 target numbers" in html
-    rows = re.findall(rf"/cases/{case_id}/records/([0-9a-f]{{32}})", html)
+    finding_link = rf'href="(/cases/{case_id}/findings/[0-9a-f]{{32}}\?run=[0-9a-f]{{32}})">3 rows'
+    cited = re.search(finding_link, html)
+    assert cited is not None
+    finding = client.get(cited.group(1).replace("&amp;", "&")).text
+    assert 'id="cited-listed">3 row(s), listed by the analysis.' in finding
+    rows = re.findall(rf"/cases/{case_id}/records/([0-9a-f]{{32}})", finding)
     assert len(rows) == 3
+    # the three calls with X (in row id order): JB/1's two and JB/2's first
+    assert sorted(re.findall(r"<td>(JB/\d)</td>", finding)) == ["JB/1", "JB/1", "JB/2"]
     record = client.get(f"/cases/{case_id}/records/{rows[0]}")
     assert record.status_code == 200
 
@@ -81,6 +88,48 @@ def test_an_analyst_runs_an_analysis_and_reads_its_findings(
     assert (again["method"], again["findings"]) == ("call_chains@1.1.0", [])
     found = client.get(f"/api/cases/{case_id}/findings", params={"subject": X}).json()
     assert [f["subjects"] for f in found] == [[X, "+447700900001", "+447700900002"]]
+
+
+def test_a_community_names_its_rows_by_its_links_and_its_page_lists_them(
+    ash_case: Workspace, make_app: MakeApp
+) -> None:
+    """T1, T2 and X all called each other: one community of three whose links rest on all
+    four calls (JB/1's two, JB/2's two); the finding names them by its links and its page
+    resolves them, a page of two at a time through the API."""
+    client = TestClient(make_app())
+    token = sign_in(client, "ann")
+    case_id = cases.show_case(ash_case, "OP-ASH").id
+    ran = client.post(
+        f"/api/cases/{case_id}/analyses/communities", json={}, headers=api_headers(token)
+    ).json()
+    (finding,) = ran["findings"]
+    assert finding["derived_from"] == []
+    assert finding["rows_cited"] == 4
+    assert finding["derived_links"]["rows"] == 4
+    assert finding["derived_links"]["nodes"] == [
+        "number:+447700900001",
+        "number:+447700900002",
+        f"number:{X}",
+    ]
+    listing = client.get(f"/cases/{case_id}/analyses/communities").text
+    assert ">4 rows</a>" in listing
+    page = client.get(
+        f"/cases/{case_id}/findings/{finding['finding_id']}", params={"run": ran["run_id"]}
+    ).text
+    assert 'id="cited-by-links"' in page
+    assert "between two of its 3 nodes" in page
+    assert "When it ran they were 4 rows; they are 4 now." in page
+    assert 'id="cited-changed"' not in page
+    assert sorted(re.findall(r"<td>(JB/\d)</td>", page)) == ["JB/1", "JB/1", "JB/2", "JB/2"]
+    url = f"/api/cases/{case_id}/findings/{finding['finding_id']}/rows"
+    first = client.get(url, params={"limit": 2}).json()
+    second = client.get(url, params={"limit": 2, "offset": 2}).json()
+    assert (first["total"], first["changed"], len(first["rows"])) == (4, False, 2)
+    ids = [r["row_id"] for r in first["rows"] + second["rows"]]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 4
+    assert client.get(url, params={"limit": 0}).status_code == 422
+    assert client.get(f"/cases/{case_id}/findings/{'0' * 32}").status_code == 404
 
 
 def test_a_researcher_reads_findings_but_may_not_run_analyses(

@@ -182,7 +182,9 @@ def test_entity_profiles_show_the_findings_about_them(
     assert 'id="entity-findings"' in html
     assert "contact_profile@1.1.0" in html
     assert "+447700900321: 1 contact event(s) (1 SMS; 1 made, 0 received)" in html
-    assert f"/cases/{case_id}/records/{finding.derived_from[0]}" in html
+    finding_url = f"/cases/{case_id}/findings/{finding.finding_id}?run={finding.run_id}"
+    assert f'href="{finding_url.replace("&", "&amp;")}">1 row</a>' in html
+    assert f"/cases/{case_id}/records/{finding.derived_from[0]}" in client.get(finding_url).text
     api = client.get(f"/api/cases/{case_id}/entities/{number}").json()
     assert [f["finding_id"] for f in api["findings"]] == [finding.finding_id]
     other = entity_id(EntityKind.NUMBER, "+447700900654")

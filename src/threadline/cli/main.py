@@ -44,6 +44,7 @@ from threadline.services import audit as audit_service
 from threadline.services import cases as case_service
 from threadline.services import demo as demo_service
 from threadline.services import exhibits as exhibit_service
+from threadline.services import finding_rows as finding_rows_service
 from threadline.services import ingest as ingest_service
 from threadline.services import judgements as judgement_service
 from threadline.services import profiles as profile_service
@@ -65,10 +66,12 @@ case_app = typer.Typer(help="Cases (operations).", no_args_is_help=True)
 exhibit_app = typer.Typer(help="Exhibits: register, list, show, verify.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 profiles_app = typer.Typer(help="CDR mapping profiles.", no_args_is_help=True)
+finding_app = typer.Typer(help="Findings of analyses: the rows behind one.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 app.add_typer(exhibit_app, name="exhibit")
 app.add_typer(audit_app, name="audit")
 app.add_typer(profiles_app, name="profiles")
+app.add_typer(finding_app, name="finding")
 user_app = typer.Typer(help="Users of the web application.", no_args_is_help=True)
 member_app = typer.Typer(help="Who may work on a case (web application).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -628,10 +631,67 @@ def analyse(
         for finding in outcome.findings[:limit]:
             score = "" if finding.score is None else f"[{finding.score:g}] "
             say(out, ("• ", "bold"), score, finding.explanation)
+            say(
+                out,
+                ("  ", ""),
+                (f"finding {finding.finding_id}, {finding.rows_cited} row(s)", "dim"),
+            )
         if len(outcome.findings) > limit:
             say(out, f"… {len(outcome.findings) - limit} more (--limit, or --json for all)")
 
     emit(outcome.to_dict(), as_json, render)
+
+
+@finding_app.command("rows")
+def finding_rows_command(
+    finding_id: Annotated[str, typer.Argument(help="The finding's id (as analyse prints it).")],
+    case: CaseOpt = "",
+    run: Annotated[
+        str | None, typer.Option("--run", help="Of this run (default: the current one).")
+    ] = None,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many rows.")] = 0,
+    limit: Annotated[int, typer.Option("--limit", help="Rows to print (1 to 1000).")] = 100,
+    justification: Annotated[
+        str | None, typer.Option("--justification", help="Why (logged with the consultation).")
+    ] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The rows a finding rests on, listed or named by its links (logged as a consultation)."""
+    if not case:
+        raise ConfigError("--case is required")
+    with workspace(home) as ws:
+        found = finding_rows_service.finding_rows(
+            ws,
+            case,
+            finding_id,
+            run_id=run,
+            offset=offset,
+            limit=limit,
+            justification=justification,
+        )
+
+    def render() -> None:
+        citation = found.finding.derived_links
+        how = (
+            "listed by the analysis"
+            if citation is None
+            else f"named by the links among {len(citation.nodes)} nodes; "
+            f"{citation.rows} when the analysis ran"
+        )
+        say(out, f"{found.total} row(s), {how}")
+        if found.changed:
+            say(out, ("The evidence has changed since the analysis ran: run it again.", "red"))
+        _table(
+            f"Rows {offset + 1}-{offset + len(found.rows)} of {found.total}",
+            ["#", "Record", "Table", "Exhibit", "Where"],
+            [
+                [offset + n, r.row_id, r.table, r.exhibit, r.locator]
+                for n, r in enumerate(found.rows, start=1)
+            ],
+        )
+
+    emit(found.to_dict(), as_json, render)
 
 
 @app.command("judge")

@@ -30,7 +30,8 @@ key normalisation, event times with their UK local readings, and reading the cas
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -40,6 +41,7 @@ import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from threadline.analysis.evidence import Evidence
 from threadline.errors import ConfigError, StoreError
 from threadline.model.audit import AuditOperation
 from threadline.model.entity_keys import (
@@ -343,6 +345,20 @@ def read_case_evidence(session: Session, case_reference: str) -> CaseEvidence:
     for name, exhibit, path, count in rows:
         files.setdefault(str(name), []).append((str(exhibit), str(path), int(count or 0)))
     return CaseEvidence(str(case.id), str(case.reference), exhibits, files)
+
+
+@contextmanager
+def case_evidence_open(
+    ws: Workspace, evidence: CaseEvidence
+) -> Iterator[tuple[QueryConnection, Evidence]]:
+    """A connection to the case's evidence files (their read copy when it is current) and the
+    :class:`Evidence` the analyses read through it; closed on leaving."""
+    files = {table: [p for _, p, _ in listed] for table, listed in evidence.files.items()}
+    con = ws.evidence.connect(files)
+    try:
+        yield con, Evidence(con.con, evidence.exhibits, derived=con.derived)
+    finally:
+        con.close()
 
 
 def run_select(con: QueryConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

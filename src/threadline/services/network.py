@@ -39,7 +39,6 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from threadline.analysis.evidence import Evidence
 from threadline.analysis.network_graph import (
     LinkKind,
     NetworkWindow,
@@ -60,7 +59,12 @@ from threadline.errors import ConfigError, NotFound
 from threadline.model.audit import AuditOperation
 from threadline.model.entity_keys import EntityKind, entity_id
 from threadline.model.ids import make_id
-from threadline.services.entities import natural_key, read_case_evidence, run_select
+from threadline.services.entities import (
+    case_evidence_open,
+    natural_key,
+    read_case_evidence,
+    run_select,
+)
 from threadline.services.workspace import Workspace
 
 __all__ = [
@@ -434,14 +438,8 @@ def _load(
     """The case's id, reference, exhibit references and the window's edge table."""
     with ws.session() as session:
         evidence = read_case_evidence(session, case_reference)
-    files = {table: [p for _, p, _ in listed] for table, listed in evidence.files.items()}
-    con = ws.evidence.connect(files)
-    try:
-        edges = load_edges(
-            Evidence(con.con, evidence.exhibits, derived=con.derived), window, handsets=handsets
-        )
-    finally:
-        con.close()
+    with case_evidence_open(ws, evidence) as (_con, read):
+        edges = load_edges(read, window, handsets=handsets)
     return evidence.case_id, evidence.case_reference, evidence.exhibits, edges
 
 
@@ -652,14 +650,8 @@ def link_evidence(
     ws.check_justification(AuditOperation.CONSULTATION, justification)
     with ws.session() as session:
         evidence = read_case_evidence(session, case_reference)
-    files = {table: [p for _, p, _ in listed] for table, listed in evidence.files.items()}
-    con = ws.evidence.connect(files)
-    try:
-        edges = load_edges(
-            Evidence(con.con, evidence.exhibits, derived=con.derived),
-            window,
-            handsets=NodeKind.HANDSET.value in chosen,
-        )
+    with case_evidence_open(ws, evidence) as (con, read):
+        edges = load_edges(read, window, handsets=NodeKind.HANDSET.value in chosen)
         wanted = {source, target}
         found: list[tuple[str, str, str, dict[str, Any]]] = [
             (first, second, link, entry)
@@ -679,8 +671,6 @@ def link_evidence(
                     rows=sorted((_row(r, evidence.exhibits) for r in rows), key=_row_order),
                 )
             )
-    finally:
-        con.close()
     returned = [r.row_id for e in out for r in e.rows]
     with ws.session() as session:
         ws.audit(

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from threadline.analysis.contract import AnalysisInfo
 from threadline.model.access import Action
-from threadline.services import analyse, judgements
+from threadline.services import analyse, finding_rows, judgements
 from threadline.web.deps import CaseContext, case_access
 from threadline.web.render import page
 
@@ -131,6 +131,32 @@ def analysis_page(request: Request, name: str, ctx: Reader) -> Response:
     )
 
 
+#: A finding's id as an address carries it.
+FindingId = Annotated[str, Path(pattern="^[0-9a-f]{32}$")]
+RunId = Annotated[str | None, Query(pattern="^[0-9a-f]{32}$")]
+#: Rows on a page of a finding's rows.
+PAGE_ROWS = 100
+
+
+@router.get("/cases/{case_id}/findings/{finding_id}")
+def finding_page(
+    request: Request,
+    finding_id: FindingId,
+    ctx: Reader,
+    run: RunId = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """One finding with the rows it rests on, a page at a time (requirement 20)."""
+    rows = finding_rows.finding_rows(
+        ctx.ws, ctx.case.reference, finding_id, run_id=run, offset=offset, limit=PAGE_ROWS
+    )
+    return page(
+        request,
+        "finding.html",
+        {**ctx.page_context("finding"), "rows": rows, "limit": PAGE_ROWS},
+    )
+
+
 class RunRequest(BaseModel):
     """Parameters of a run (as the analysis's own model takes them) and whether to repeat it."""
 
@@ -180,6 +206,28 @@ def api_findings(
         ctx.ws, ctx.case.reference, subject=subject, method=method, limit=limit
     )
     return JSONResponse([f.to_dict() for f in found])
+
+
+@api.get("/cases/{case_id}/findings/{finding_id}/rows")
+def api_finding_rows(
+    finding_id: FindingId,
+    ctx: Reader,
+    run: RunId = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=finding_rows.MAX_PAGE)] = PAGE_ROWS,
+    justification: Annotated[str | None, Query(max_length=2000)] = None,
+) -> JSONResponse:
+    """A page of the rows behind one finding (logged as a consultation of each)."""
+    rows = finding_rows.finding_rows(
+        ctx.ws,
+        ctx.case.reference,
+        finding_id,
+        run_id=run,
+        offset=offset,
+        limit=limit,
+        justification=justification,
+    )
+    return JSONResponse(rows.to_dict())
 
 
 class JudgementRequest(BaseModel):
