@@ -707,7 +707,12 @@ def _child(manifest: Path, name: str, engine: str, args: argparse.Namespace) -> 
         return {"seconds": float(args.timeout), "timed_out": True, "rss_mb": peak,
                 "baseline_mb": float("nan"), "count": -1, "parts": {}}  # fmt: skip
     if child.returncode != 0:
-        raise SystemExit(f"{name} ({engine}) failed:\n{stderr[-4000:]}")
+        # reported in the table, and the benchmark goes on to the other analyses
+        print(f"{name} ({engine}) failed:\n{stderr[-4000:]}", file=sys.stderr, flush=True)
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        return {"seconds": float("nan"), "failed": (lines or ["no message"])[-1][:160],
+                "rss_mb": float("nan"), "baseline_mb": float("nan"), "count": -1,
+                "parts": {}}  # fmt: skip
     return json.loads(stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -786,6 +791,11 @@ def _report(
     print("-" * len(header))
     for name, engines in runs.items():
         bare, ours = engines["bare"], engines["threadline"]
+        failed = [f"{engine} {r['failed']}" for engine, rs in engines.items() for r in rs
+                  if "failed" in r]  # fmt: skip
+        if failed:
+            print(f"{name:<18} FAILED: {'; '.join(failed)}")
+            continue
         b, b_more = _seconds(bare)
         t, t_more = _seconds(ours)
         ratio_more = ">" if t_more and not b_more else ""
@@ -882,9 +892,12 @@ def main() -> None:
     for n in range(args.repeat):
         for name in chosen:
             for engine in ("bare", "threadline"):
+                if any("failed" in r for r in runs.get(name, {}).get(engine, [])):
+                    continue  # it failed once: the same run would fail again
                 result = _child(manifest_path, name, engine, args)
                 runs.setdefault(name, {}).setdefault(engine, []).append(result)
                 stopped = " (stopped: timeout)" if result.get("timed_out") else ""
+                stopped += " (failed)" if "failed" in result else ""
                 print(
                     f"run {n + 1} {name:<18} {engine:<10} {result['seconds']:7.2f} s{stopped}  "
                     f"peak RSS "
@@ -896,6 +909,8 @@ def main() -> None:
                     print(result["profile"])
     _report(manifest, runs)
     print(f"\nload average after: {os.getloadavg()}")
+    if any("failed" in r for engines in runs.values() for rs in engines.values() for r in rs):
+        raise SystemExit("a measurement failed (above)")
 
 
 if __name__ == "__main__":

@@ -196,10 +196,6 @@ def _groups(
     size = len(names)
     membership = np.asarray(partition.membership, dtype=np.int64)
     count = int(membership.max()) + 1
-
-    def by_community(where: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> Any:
-        return np.bincount(inside[where], weights=values[where], minlength=count)
-
     source = pc.index_in(edges.column("source"), value_set=names).to_numpy().astype(np.int64)
     target = pc.index_in(edges.column("target"), value_set=names).to_numpy().astype(np.int64)
     weight = edges.column("weight").to_numpy().astype(np.int64)
@@ -209,6 +205,10 @@ def _groups(
     crossing = side_a != side_b
     internal = ~crossing
     inside = np.where(crossing, 0, side_a)
+
+    def by_community(where: np.ndarray[Any, Any], values: np.ndarray[Any, Any]) -> Any:
+        return np.bincount(inside[where], weights=values[where], minlength=count)
+
     boundary = np.bincount(side_a[crossing], weights=weight[crossing], minlength=count)
     boundary += np.bincount(side_b[crossing], weights=weight[crossing], minlength=count)
     events = by_community(internal & contact, weight)

@@ -235,9 +235,9 @@ def _edges_sql(
     """The edge table's query. With ``whole_edges`` (no window, no slices, and the read copy
     offers :data:`EDGES_TABLE`) the contact edges are read as they were grouped. Without
     ``row_ids`` an edge has only ``rows``, how many rows it rests on, not their ids. Without
-    ``ordered`` the edges come in no set order (a query filtering them: DuckDB does not push a
-    semi-join filter below a sort, and sorting every edge with its row ids costs seconds at
-    10 million rows)."""
+    ``ordered`` the edges come in no set order, for a query that filters them: the sort would
+    otherwise run on every edge with its row ids first (0.36 s against 0.21 s to resolve a
+    community's citation at 10 million rows)."""
     if whole_edges:
         # the parameters are compared so that the table is read only for the question it
         # answers (and every bound parameter is used)
@@ -288,16 +288,35 @@ def load_edges(
     Raises:
         StoreError: the evidence could not be read.
     """
-    from_table = _from_table(evidence, parameters)
+    return evidence.arrow(
+        _whole_window_sql(evidence, parameters, handsets, row_ids=row_ids), _window(parameters)
+    )
+
+
+def _whole_window_sql(
+    evidence: Evidence,
+    window: NetworkWindow,
+    handsets: bool,
+    *,
+    row_ids: bool = True,
+    ordered: bool = True,
+) -> str:
+    """The edge query of a window in one slice, from the read copy's edge table when it
+    answers the question (no window and the default matching interval)."""
+    from_table = _from_table(evidence, window)
     whole = (
         from_table
         and EDGES_TABLE in evidence.derived
-        and parameters.since is None
-        and parameters.until is None
+        and window.since is None
+        and window.until is None
     )
-    return evidence.arrow(
-        _edges_sql(handsets, "CAST(0 AS BIGINT)", from_table, whole_edges=whole, row_ids=row_ids),
-        _window(parameters),
+    return _edges_sql(
+        handsets,
+        "CAST(0 AS BIGINT)",
+        from_table,
+        whole_edges=whole,
+        row_ids=row_ids,
+        ordered=ordered,
     )
 
 
@@ -322,12 +341,7 @@ def cited_rows_sql(evidence: Evidence, citation: LinkCitation) -> tuple[str, dic
         until=citation.until,
         same_event_seconds=citation.same_event_seconds,
     )
-    from_table = _from_table(evidence, window)
-    whole = from_table and EDGES_TABLE in evidence.derived and window.since is None
-    whole = whole and window.until is None
-    edges = _edges_sql(
-        citation.handsets, "CAST(0 AS BIGINT)", from_table, whole_edges=whole, ordered=False
-    )
+    edges = _whole_window_sql(evidence, window, citation.handsets, ordered=False)
     # the CTEs are materialised so that the exhibit check runs on the chosen links only:
     # DuckDB otherwise pushes it below the node filter, onto every link of the case (1.8 s
     # for 117,000 links against 400 exhibits)
