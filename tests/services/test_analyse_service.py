@@ -16,39 +16,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from network_returns import ingest_returns
+from network_returns import T1, T2, X, ingest_ash
 from threadline.analysis.contact_events import ENDS_TABLE
 from threadline.analysis.evidence import Evidence
 from threadline.errors import ConfigError
-from threadline.services import analyse, cases, search
+from threadline.services import analyse, search
 from threadline.services.workspace import Workspace
 from threadline.store.tables import AnalysisRunRow, AuditEntryRow
-
-T1, T2, X = "+447700900001", "+447700900002", "+447700900100"
-RETURNS = {
-    "JB/1": (
-        T1,
-        "MOC,447700900001,447700900100,,01/06/2026,09:00:00,60,,,,\n"
-        "MTC,447700900100,447700900001,,01/06/2026,10:00:00,30,,,,\n",
-    ),
-    "JB/2": (
-        T2,
-        "MOC,447700900002,447700900100,,01/06/2026,12:00:00,45,,,,\n"
-        "MOC,447700900002,447700900001,,01/06/2026,12:30:00,20,,,,\n",
-    ),
-}
-
-
-def _case(ws: Workspace, tmp_path: Path, references: tuple[str, ...] = ("JB/1", "JB/2")) -> None:
-    if not cases.list_cases(ws):
-        cases.create_case(ws, "OP-ASH", "Operation Ash")
-    ingest_returns(ws, "OP-ASH", {r: RETURNS[r] for r in references}, tmp_path)
 
 
 def test_findings_are_stored_with_their_run_and_repeat_runs_are_not_redone(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    _case(workspace, tmp_path)
+    ingest_ash(workspace, tmp_path)
     first = analyse.run_analysis(workspace, "OP-ASH", "common-contacts", {"k": "2"})
     assert first.method == "common_contacts@1.1.0"
     assert first.parameters["k"] == 2
@@ -85,11 +65,11 @@ def test_findings_are_stored_with_their_run_and_repeat_runs_are_not_redone(
 
 
 def test_new_evidence_means_a_new_run(workspace: Workspace, tmp_path: Path) -> None:
-    _case(workspace, tmp_path, ("JB/1",))
+    ingest_ash(workspace, tmp_path, ("JB/1",))
     before = analyse.run_analysis(workspace, "OP-ASH", "contact_profile", {"numbers": [T1]})
     (profile,) = before.findings
     assert profile.detail["events_by_medium"] == {"call": {"made": 1, "received": 1}}
-    _case(workspace, tmp_path, ("JB/2",))
+    ingest_ash(workspace, tmp_path, ("JB/2",))
     after = analyse.run_analysis(workspace, "OP-ASH", "contact_profile", {"numbers": [T1]})
     assert not after.already_done
     (profile,) = after.findings
@@ -102,7 +82,7 @@ def test_analyses_read_the_contact_events_of_the_read_copy(
 ) -> None:
     """Once the read copy is made (after ingest, with the search index), the analyses are
     offered its contact-event table, and the finding is the one worked out above."""
-    _case(workspace, tmp_path)
+    ingest_ash(workspace, tmp_path)
     offered: list[frozenset[str]] = []
 
     class Recording(Evidence):
@@ -123,7 +103,7 @@ def test_analyses_read_the_contact_events_of_the_read_copy(
 
 
 def test_bad_parameters_are_named(workspace: Workspace, tmp_path: Path) -> None:
-    _case(workspace, tmp_path, ("JB/1",))
+    ingest_ash(workspace, tmp_path, ("JB/1",))
     with pytest.raises(ConfigError, match="common_contacts: k: Input should be greater"):
         analyse.run_analysis(workspace, "OP-ASH", "common_contacts", {"k": 0})
     with pytest.raises(ConfigError, match="colour: Extra inputs are not permitted"):

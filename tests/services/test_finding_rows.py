@@ -16,32 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from network_returns import ingest_returns
+from network_returns import T1, T2, X, ingest_ash
 from threadline.errors import ConfigError, NotFound
-from threadline.services import analyse, cases, search
+from threadline.services import analyse, search
 from threadline.services.finding_rows import finding_rows
 from threadline.services.workspace import Workspace
 from threadline.store.tables import AuditEntryRow, FindingRow
-
-T1, T2, X = "+447700900001", "+447700900002", "+447700900100"
-RETURNS = {
-    "JB/1": (
-        T1,
-        "MOC,447700900001,447700900100,,01/06/2026,09:00:00,60,,,,\n"
-        "MTC,447700900100,447700900001,,01/06/2026,10:00:00,30,,,,\n",
-    ),
-    "JB/2": (
-        T2,
-        "MOC,447700900002,447700900100,,01/06/2026,12:00:00,45,,,,\n"
-        "MOC,447700900002,447700900001,,01/06/2026,12:30:00,20,,,,\n",
-    ),
-}
-
-
-def _ingest(ws: Workspace, tmp_path: Path, *references: str) -> None:
-    if not cases.list_cases(ws):
-        cases.create_case(ws, "OP-ASH", "Operation Ash")
-    ingest_returns(ws, "OP-ASH", {r: RETURNS[r] for r in references}, tmp_path)
 
 
 def _all_rows(ws: Workspace) -> dict[str, str]:
@@ -58,7 +38,14 @@ def _all_rows(ws: Workspace) -> dict[str, str]:
 def test_listed_rows_come_a_page_at_a_time_and_each_page_is_audited(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    _ingest(workspace, tmp_path, "JB/1", "JB/2")
+    ingest_ash(
+        workspace,
+        tmp_path,
+        (
+            "JB/1",
+            "JB/2",
+        ),
+    )
     (finding,) = analyse.run_analysis(workspace, "OP-ASH", "common_contacts", {"k": 2}).findings
     whole = finding_rows(workspace, "OP-ASH", finding.finding_id)
     assert whole.total == 3
@@ -86,7 +73,7 @@ def test_listed_rows_come_a_page_at_a_time_and_each_page_is_audited(
 def test_a_communitys_links_name_the_rows_of_the_exhibits_its_run_read(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    _ingest(workspace, tmp_path, "JB/1")
+    ingest_ash(workspace, tmp_path, ("JB/1",))
     (pair,) = analyse.run_analysis(workspace, "OP-ASH", "communities", {"min_size": 2}).findings
     assert pair.derived_from == []
     assert pair.derived_links is not None
@@ -95,7 +82,7 @@ def test_a_communitys_links_name_the_rows_of_the_exhibits_its_run_read(
     assert (before.total, before.changed) == (2, False)
 
     # JB/2 adds two more calls among the same numbers, and the read copy is made
-    _ingest(workspace, tmp_path, "JB/2")
+    ingest_ash(workspace, tmp_path, ("JB/2",))
     search.build_search_index(workspace, "OP-ASH")
     rows = _all_rows(workspace)
     jb1 = sorted(r for r, exhibit in rows.items() if exhibit == "JB/1")
@@ -119,7 +106,14 @@ def test_a_citation_that_selects_other_rows_than_when_it_ran_says_so(
 ) -> None:
     """Exhibit rows never change, so the store is altered by hand to stand for it: the finding
     says it rested on 5 rows where its links now select 4."""
-    _ingest(workspace, tmp_path, "JB/1", "JB/2")
+    ingest_ash(
+        workspace,
+        tmp_path,
+        (
+            "JB/1",
+            "JB/2",
+        ),
+    )
     (group,) = analyse.run_analysis(workspace, "OP-ASH", "communities", {}).findings
     assert group.derived_links is not None
     with workspace.session() as session:

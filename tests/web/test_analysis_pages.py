@@ -14,32 +14,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from network_returns import ingest_returns
+from network_returns import ASH_RETURNS, X, ingest_returns
 from threadline.model.access import Membership, Role
 from threadline.services import access, cases
 from threadline.services.workspace import Workspace
 
 from .conftest import MakeApp, add_user, api_headers, sign_in
 
-X = "+447700900100"
-RETURNS = {
-    "JB/1": (
-        "+447700900001",
-        "MOC,447700900001,447700900100,,01/06/2026,09:00:00,60,,,,\n"
-        "MTC,447700900100,447700900001,,01/06/2026,10:00:00,30,,,,\n",
-    ),
-    "JB/2": (
-        "+447700900002",
-        "MOC,447700900002,447700900100,,01/06/2026,12:00:00,45,,,,\n"
-        "MOC,447700900002,447700900001,,01/06/2026,12:30:00,20,,,,\n",
-    ),
-}
-
 
 @pytest.fixture
 def ash_case(workspace: Workspace, tmp_path: Path) -> Workspace:
     cases.create_case(workspace, "OP-ASH", "Operation Ash")
-    ingest_returns(workspace, "OP-ASH", RETURNS, tmp_path)
+    ingest_returns(workspace, "OP-ASH", ASH_RETURNS, tmp_path)
     add_user(workspace, "ann", Role.ANALYST)
     add_user(workspace, "rex", Role.RESEARCHER)
     access.set_member(workspace, "OP-ASH", "ann", Membership.OWNER)

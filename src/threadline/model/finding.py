@@ -26,7 +26,7 @@ This module is pure: no I/O.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -34,7 +34,7 @@ from typing import Any
 
 from threadline.model.ids import make_id
 
-__all__ = ["Basis", "Finding", "LinkCitation", "canonical_parameters"]
+__all__ = ["Basis", "Finding", "LinkCitation", "canonical_parameters", "rows_cited"]
 
 
 class Basis(StrEnum):
@@ -107,6 +107,12 @@ class LinkCitation:
         )
 
 
+def rows_cited(derived_from: Sequence[str], derived_links: LinkCitation | None) -> int:
+    """How many rows a finding (or a stored one) rests on: its citation's count when its rows
+    are named by links, else how many it lists."""
+    return len(derived_from) if derived_links is None else derived_links.rows
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One conclusion of an analysis.
@@ -143,9 +149,7 @@ class Finding:
     @property
     def rows_cited(self) -> int:
         """How many rows it rests on, listed or named by its links."""
-        if self.derived_links is not None:
-            return self.derived_links.rows
-        return len(self.derived_from)
+        return rows_cited(self.derived_from, self.derived_links)
 
     def identity(self, method: str, parameters: str) -> str:
         """The finding's identifier for a run of ``method`` (``name@version``) with

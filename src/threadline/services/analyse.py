@@ -39,7 +39,7 @@ from threadline.analysis.evidence import Evidence
 from threadline.analysis.registry import AnalysisRegistry
 from threadline.errors import ConfigError, NotFound, StoreError
 from threadline.model.audit import AuditOperation
-from threadline.model.finding import Finding, LinkCitation, canonical_parameters
+from threadline.model.finding import Finding, LinkCitation, canonical_parameters, rows_cited
 from threadline.model.ids import make_id
 from threadline.model.judgement import Judgement
 from threadline.model.phone import normalise_phone
@@ -94,9 +94,7 @@ class StoredFinding:
     @property
     def rows_cited(self) -> int:
         """How many rows it rests on, listed or named by its links."""
-        if self.derived_links is not None:
-            return self.derived_links.rows
-        return len(self.derived_from)
+        return rows_cited(self.derived_from, self.derived_links)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (instants as ISO 8601 text)."""
