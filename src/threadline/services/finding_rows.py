@@ -159,7 +159,7 @@ def _places(
     # the table names come from the schema, never from the request
     sql = " UNION ALL ".join(
         f"SELECT row_id, '{name}' AS \"table\", exhibit_id, locator FROM {name} "
-        "WHERE list_contains($ids, row_id)"
+        "WHERE row_id IN (SELECT UNNEST($ids))"
         for name in tables
     )
     return {
