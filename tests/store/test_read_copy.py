@@ -3,6 +3,7 @@ rows as the Parquet files it copies."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ import pytest
 from threadline.errors import PermissionDenied, StoreError
 from threadline.ingest.arrow_schema import arrow_schema
 from threadline.model.evidence_schema import SOURCE_ROWS, TABLES
-from threadline.store.evidence_store import READ_COPY_DIR, EvidenceStore
+from threadline.store.evidence_store import READ_COPY_DIR, DerivedTable, EvidenceStore
 
 CALLS = next(t for t in TABLES if t.name == "calls")
 
@@ -221,3 +222,45 @@ def test_a_forgotten_shared_connection_still_serves_the_query_using_it(
         assert first.query("SELECT count(*) AS n FROM calls").to_pylist() == [{"n": 3}]
     finally:
         first.close()
+
+
+def _offered(store: EvidenceStore, files: dict[str, list[str]]) -> frozenset[str]:
+    con = store.connect(files)
+    try:
+        return con.derived
+    finally:
+        con.close()
+
+
+def test_a_derived_table_is_offered_only_if_the_same_sql_made_it(
+    tmp_path: Path, case_files: dict[str, list[str]]
+) -> None:
+    """A copy made by an earlier release (another SQL for a derived table, or a manifest that
+    records none) offers none of the tables that changed; a store told nothing of the
+    definitions offers what the copy holds."""
+    made = {
+        "counts": DerivedTable(
+            sql="SELECT a_party, count(*) AS n FROM calls GROUP BY 1", reads=("calls",)
+        ),
+        "firsts": DerivedTable(sql="SELECT min(row_id) AS first FROM calls", reads=("calls",)),
+    }
+    EvidenceStore(tmp_path).make_read_copy(case_files, made)
+    assert _offered(EvidenceStore(tmp_path, derived=made), case_files) == {"counts", "firsts"}
+    assert _offered(EvidenceStore(tmp_path), case_files) == {"counts", "firsts"}
+    changed = {
+        "counts": DerivedTable(
+            sql="SELECT a_party, count(*) AS calls FROM calls GROUP BY 1", reads=("calls",)
+        ),
+        "firsts": made["firsts"],
+    }
+    assert _offered(EvidenceStore(tmp_path, derived=changed), case_files) == {"firsts"}
+    # a table this release no longer makes is not offered either
+    assert _offered(EvidenceStore(tmp_path, derived={"firsts": made["firsts"]}), case_files) == {
+        "firsts"
+    }
+    manifest_path = tmp_path / READ_COPY_DIR / "case-a.json"
+    manifest = json.loads(manifest_path.read_text("utf-8"))
+    del manifest["derived_sql"]  # as the previous release wrote it
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    assert _offered(EvidenceStore(tmp_path, derived=made), case_files) == frozenset()
+    assert _uses_copy(EvidenceStore(tmp_path, derived=made), case_files)

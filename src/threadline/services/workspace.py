@@ -240,13 +240,17 @@ class ExportFile:
 
 def open_workspace(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Workspace:
     """Create the workspace folders if needed and open its stores."""
+    # here rather than at the top: the derived tables' definitions import services that
+    # themselves import this module
+    from threadline.services.derived import read_copy_tables
+
     settings.home.mkdir(parents=True, exist_ok=True)
     (settings.home / "exhibits").mkdir(exist_ok=True)
     (settings.home / "evidence").mkdir(exist_ok=True)
     return Workspace(
         settings=settings,
         cases=open_case_store(settings.resolved_database_url()),
-        evidence=EvidenceStore(settings.home / "evidence"),
+        evidence=EvidenceStore(settings.home / "evidence", derived=read_copy_tables()),
         registry=Registry.from_entry_points(),
         clock=clock,
     )

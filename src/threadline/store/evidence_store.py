@@ -238,6 +238,11 @@ class EvidenceWriter:
         shutil.rmtree(self.partial_dir, ignore_errors=True)
 
 
+def _sql_digest(sql: str) -> str:
+    """What a read copy's manifest records of the SQL that made a derived table."""
+    return hashlib.sha256(sql.encode("utf-8")).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class EvidenceStore:
     """The evidence root and the operations on it.
@@ -251,11 +256,17 @@ class EvidenceStore:
             cursor of it per query (a long-running server), instead of building the views for
             every query (a command); the shared databases are read-only views, so sharing
             them shares no state between requests.
+        derived: the derived tables this release makes, by name: a read copy's derived table
+            is offered only if the same SQL made it, so a copy made by an earlier release
+            offers none of the tables that have changed since (their readers form the same
+            rows from the canonical tables until the copy is made again). ``None`` offers
+            whatever the copy holds.
     """
 
     root: Path
     query_threads: int = 2
     share_connections: bool = False
+    derived: Mapping[str, DerivedTable] | None = field(default=None, compare=False)
     _shared: dict[str, tuple[duckdb.DuckDBPyConnection, frozenset[str]]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -360,6 +371,7 @@ class EvidenceStore:
                     "copy": name,
                     "tables": {t: sorted(p) for t, p in files.items()},
                     "derived": {n: list(d.reads) for n, d in derived.items()},
+                    "derived_sql": {n: _sql_digest(d.sql) for n, d in derived.items()},
                 }
                 staged = folder / f"{case_id}.json.partial"
                 staged.write_text(json.dumps(manifest), "utf-8")
@@ -387,10 +399,18 @@ class EvidenceStore:
         tables = manifest.get("tables", {})
         if any(sorted(paths) != tables.get(table, []) for table, paths in files.items() if paths):
             return None
+        made_by = manifest.get("derived_sql", {})
         usable = frozenset(
             name
             for name, reads in manifest.get("derived", {}).items()
             if all(files.get(table) or not tables.get(table) for table in reads)
+            and (
+                self.derived is None
+                or (
+                    name in self.derived
+                    and made_by.get(name) == _sql_digest(self.derived[name].sql)
+                )
+            )
         )
         return folder / str(manifest.get("copy", "")), usable
 
