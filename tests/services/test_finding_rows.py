@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from network_returns import T1, T2, X, ingest_ash
+from network_returns import T1, T2, X, ingest_ash, ingest_returns
 from threadline.errors import ConfigError, NotFound
-from threadline.services import analyse, search
+from threadline.services import analyse, cases, search
 from threadline.services.finding_rows import finding_rows
 from threadline.services.workspace import Workspace
 from threadline.store.tables import AuditEntryRow, FindingRow
@@ -50,9 +50,13 @@ def test_listed_rows_come_a_page_at_a_time_and_each_page_is_audited(
     whole = finding_rows(workspace, "OP-ASH", finding.finding_id)
     assert whole.total == 3
     assert [r.row_id for r in whole.rows] == finding.derived_from
-    assert sorted(r.exhibit for r in whole.rows) == ["JB/1", "JB/1", "JB/2"]
+    # JB/1's two calls (its rows 2 and 3, after the header) and JB/2's call to X (row 2)
+    assert sorted((r.exhibit, r.locator) for r in whole.rows) == [
+        ("JB/1", "row=2"),
+        ("JB/1", "row=3"),
+        ("JB/2", "row=2"),
+    ]
     assert {r.table for r in whole.rows} == {"calls"}
-    assert {r.locator for r in whole.rows} <= {"row=2", "row=3"}
     second = finding_rows(workspace, "OP-ASH", finding.finding_id, offset=1, limit=1)
     assert (second.total, [r.row_id for r in second.rows]) == (3, finding.derived_from[1:2])
     assert not second.changed
@@ -124,3 +128,33 @@ def test_a_citation_that_selects_other_rows_than_when_it_ran_says_so(
         )
     page = finding_rows(workspace, "OP-ASH", group.finding_id)
     assert (page.total, page.changed) == (4, True)
+
+
+def test_a_windowed_citation_names_the_rows_of_its_run_after_a_later_exhibit(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """From 10:00:05: T1's return (JB/5) holds T1 -> X at 10:00:05 and 10:30:00, a community
+    of two resting on both rows. X's return (JB/6), added later, records the first call at
+    10:00:00; with it the call is one event of 10:00:00, before the window, so a resolution
+    over all the evidence would drop the JB/5 row. Resolved over JB/5 alone, as the analysis
+    read it, the citation still names both rows, and nothing has changed."""
+    cases.create_case(workspace, "OP-ELM", "Operation Elm")
+    first_return = {
+        "JB/5": (
+            T1,
+            "MOC,447700900001,447700900100,,01/06/2026,10:00:05,60,,,,\n"
+            "MOC,447700900001,447700900100,,01/06/2026,10:30:00,30,,,,\n",
+        )
+    }
+    ingest_returns(workspace, "OP-ELM", first_return, tmp_path)
+    window = {"min_size": 2, "since": "2026-06-01T10:00:05Z"}
+    (pair,) = analyse.run_analysis(workspace, "OP-ELM", "communities", window).findings
+    before = finding_rows(workspace, "OP-ELM", pair.finding_id)
+    assert (before.total, before.changed) == (2, False)
+    later = {"JB/6": (X, "MTC,447700900001,447700900100,,01/06/2026,10:00:00,60,,,,\n")}
+    ingest_returns(workspace, "OP-ELM", later, tmp_path)
+    (rerun,) = analyse.run_analysis(workspace, "OP-ELM", "communities", window).findings
+    assert rerun.rows_cited == 1  # the new run: only the 10:30 call is in the window
+    old = finding_rows(workspace, "OP-ELM", pair.finding_id, run_id=pair.run_id)
+    assert [r.row_id for r in old.rows] == [r.row_id for r in before.rows]
+    assert (old.total, old.changed) == (2, False)

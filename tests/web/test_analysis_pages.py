@@ -115,6 +115,7 @@ def test_a_community_names_its_rows_by_its_links_and_its_page_lists_them(
     assert ids == sorted(ids)
     assert len(set(ids)) == 4
     assert client.get(url, params={"limit": 0}).status_code == 422
+    assert client.get(url, params={"offset": 2**70}).status_code == 422
     assert client.get(f"/cases/{case_id}/findings/{'0' * 32}").status_code == 404
 
 

@@ -334,7 +334,10 @@ def cited_rows_sql(evidence: Evidence, citation: LinkCitation) -> tuple[str, dic
     are both among its nodes, in its exhibits. The links are the ones :func:`load_edges`
     makes, so the rows are those an analysis reading the same edges counted. A link whose
     exhibits are all cited gives all its rows; only a link resting in part on an exhibit added
-    since is checked row by row.
+    since is checked row by row. To name exactly the rows the analysis counted, resolve it
+    over the cited exhibits' evidence alone (as :mod:`threadline.services.finding_rows`
+    does): events formed with a later exhibit's records could move a cited record across the
+    window's edge.
     """
     window = NetworkWindow(
         since=citation.since,

@@ -9,9 +9,11 @@ with three of the four target numbers". Every finding
   or a report sentence built on it leads back to the exhibit rows (requirement 20) — or, for a
   finding about a whole group whose rows may run to millions (a community), names them by the
   links among its nodes (``derived_links``, a :class:`LinkCitation`): every row of contact
-  between two of the nodes in the window, in the exhibits read. Exhibit rows never change once
-  ingested, so the rule selects the same rows whenever it is resolved, and the number it
-  selected when the analysis ran is recorded with it to show that it still does;
+  between two of the nodes in the window, in the exhibits read. Resolved over those exhibits'
+  rows alone, which never change once ingested, the rule selects the same rows whenever it is
+  resolved (over more exhibits it might not: events formed with a later exhibit's records
+  could move an old record across the window's edge), and the number it selected when the
+  analysis ran is recorded with it to show that it still does;
 * says in plain words what was found and how far it goes (``explanation``), so an analyst can put
   it in a report without reading code, and indicator-like scores are decision support with
   their reasons, never a label (requirement 44);

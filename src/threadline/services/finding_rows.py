@@ -3,17 +3,18 @@ exhibit rows it rests on).
 
 A finding cites its rows by listing them (``derived_from``) or, for a finding about a whole
 group, by the links among its nodes (:class:`~threadline.model.finding.LinkCitation`), which is
-resolved here against the case's evidence (:func:`threadline.analysis.network_graph.
-cited_rows_sql`). Either way the rows come in ``row_id`` order with the table, exhibit and place
-in the exhibit of each, so an analyst can open any of them; a link citation that no longer
-selects as many rows as it did when the analysis ran says so (the evidence it read has
-changed), rather than passing silently. Reading them is logged as a consultation of every row
-returned (requirement 15).
+resolved here over the files of the exhibits the analysis read, and no others
+(:func:`threadline.analysis.network_graph.cited_rows_sql`). Either way the rows come in
+``row_id`` order with the table, exhibit and place in the exhibit of each, so an analyst can
+open any of them; a link citation that no longer selects as many rows as it did when the
+analysis ran says so (the evidence it read has changed), rather than passing silently.
+Reading them is logged as a consultation of every row returned (requirement 15).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from threadline.analysis.network_graph import cited_rows_sql
@@ -21,14 +22,21 @@ from threadline.errors import ConfigError
 from threadline.model.audit import AuditOperation
 from threadline.model.evidence_schema import SOURCE_ROWS, TABLES
 from threadline.services.analyse import StoredFinding, stored_finding
-from threadline.services.entities import case_evidence_open, read_case_evidence, run_select
+from threadline.services.entities import (
+    CaseEvidence,
+    case_evidence_open,
+    read_case_evidence,
+    run_select,
+)
 from threadline.services.workspace import Workspace
 from threadline.store.evidence_store import QueryConnection
 
-__all__ = ["MAX_PAGE", "CitedRow", "FindingRows", "finding_rows"]
+__all__ = ["MAX_OFFSET", "MAX_PAGE", "CitedRow", "FindingRows", "finding_rows"]
 
 #: The most rows one page may hold.
 MAX_PAGE: Final = 1000
+#: The furthest a page may start (far beyond any case's rows; the engine takes no larger).
+MAX_OFFSET: Final = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,18 +108,23 @@ def finding_rows(
     """A page of the rows behind one finding (of run ``run_id``, or the current one).
 
     Raises:
-        ConfigError: ``offset`` is negative or ``limit`` is out of 1..:data:`MAX_PAGE`.
+        ConfigError: ``offset`` is out of 0..:data:`MAX_OFFSET` or ``limit`` out of
+            1..:data:`MAX_PAGE`.
         PermissionDenied: a justification is required and missing.
         NotFound: no such case or finding.
         StoreError: the evidence could not be read.
     """
-    if offset < 0 or not 1 <= limit <= MAX_PAGE:
-        raise ConfigError(f"a page starts at 0 or later and holds 1 to {MAX_PAGE} rows")
+    if not 0 <= offset <= MAX_OFFSET or not 1 <= limit <= MAX_PAGE:
+        raise ConfigError(f"a page starts at 0 to {MAX_OFFSET:,} and holds 1 to {MAX_PAGE} rows")
     ws.check_justification(AuditOperation.CONSULTATION, justification)
     finding = stored_finding(ws, case_reference, finding_id, run_id)
     with ws.session() as session:
         evidence = read_case_evidence(session, case_reference)
     citation = finding.derived_links
+    if citation is not None:
+        # resolved over the exhibits the analysis read and no others: events formed with a
+        # later exhibit's records could move an old record across the window's edge
+        evidence = _of_exhibits(evidence, citation.exhibit_ids)
     with case_evidence_open(ws, evidence) as (con, read):
         if citation is None:
             total = len(finding.derived_from)
@@ -146,6 +159,15 @@ def finding_rows(
         rows=rows,
         changed=citation is not None and total != citation.rows,
     )
+
+
+def _of_exhibits(evidence: CaseEvidence, exhibit_ids: Collection[str]) -> CaseEvidence:
+    """The case's evidence with only the files of these exhibits."""
+    wanted = set(exhibit_ids)
+    files = {
+        table: [f for f in listed if f[0] in wanted] for table, listed in evidence.files.items()
+    }
+    return replace(evidence, files={table: listed for table, listed in files.items() if listed})
 
 
 def _places(

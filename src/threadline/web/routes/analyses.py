@@ -144,7 +144,7 @@ def finding_page(
     finding_id: FindingId,
     ctx: Reader,
     run: RunId = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=finding_rows.MAX_OFFSET)] = 0,
 ) -> Response:
     """One finding with the rows it rests on, a page at a time (requirement 20)."""
     rows = finding_rows.finding_rows(
@@ -213,7 +213,7 @@ def api_finding_rows(
     finding_id: FindingId,
     ctx: Reader,
     run: RunId = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=finding_rows.MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=finding_rows.MAX_PAGE)] = PAGE_ROWS,
     justification: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> JSONResponse:
