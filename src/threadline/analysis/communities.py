@@ -272,8 +272,8 @@ def _rows_by_community(
     if "row_ids" not in edges.column_names:
         counts = edges.column("rows").to_numpy().astype(np.int64)
         return np.bincount(inside[internal], weights=counts[internal], minlength=count)
-    codes, _values = _codes_by_community(edges.column("row_ids"), inside, internal)
-    return np.bincount(codes[0], minlength=count)
+    (communities, _codes), _values = _codes_by_community(edges.column("row_ids"), inside, internal)
+    return np.bincount(communities, minlength=count)
 
 
 def _exhibits_by_community(

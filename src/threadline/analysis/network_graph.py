@@ -289,11 +289,11 @@ def load_edges(
         StoreError: the evidence could not be read.
     """
     return evidence.arrow(
-        _whole_window_sql(evidence, parameters, handsets, row_ids=row_ids), _window(parameters)
+        _window_edges_sql(evidence, parameters, handsets, row_ids=row_ids), _window(parameters)
     )
 
 
-def _whole_window_sql(
+def _window_edges_sql(
     evidence: Evidence,
     window: NetworkWindow,
     handsets: bool,
@@ -344,7 +344,7 @@ def cited_rows_sql(evidence: Evidence, citation: LinkCitation) -> tuple[str, dic
         until=citation.until,
         same_event_seconds=citation.same_event_seconds,
     )
-    edges = _whole_window_sql(evidence, window, citation.handsets, ordered=False)
+    edges = _window_edges_sql(evidence, window, citation.handsets, ordered=False)
     # the CTEs are materialised so that the exhibit check runs on the chosen links only:
     # DuckDB otherwise pushes it below the node filter, onto every link of the case (1.8 s
     # for 117,000 links against 400 exhibits)

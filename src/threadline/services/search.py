@@ -30,7 +30,6 @@ from threadline.model.audit import AuditOperation
 from threadline.model.entity_keys import EntityKind
 from threadline.model.search_query import MAX_QUERY_LENGTH, SearchQuery, interpret_query
 from threadline.services.cases import find_case
-from threadline.services.derived import read_copy_tables
 from threadline.services.query import evidence_files, exhibit_references
 from threadline.services.workspace import Workspace
 from threadline.store.search_index import (
@@ -340,7 +339,7 @@ def _open_index(ws: Workspace, evidence: _CaseEvidence) -> tuple[SearchIndex, bo
     )
     if built:
         # evidence ingested from the command line: bring the read copy up to date as well
-        ws.evidence.make_read_copy(evidence.files, read_copy_tables())
+        ws.evidence.make_read_copy(evidence.files)
     return SearchIndex.open(path), built
 
 
@@ -361,7 +360,7 @@ def build_search_index(ws: Workspace, case_reference: str) -> IndexInfo:
         _index_root(ws), evidence.case_id, evidence.fingerprint, ws.evidence, evidence.files
     )
     # the evidence store's read copy serves the interactive pages (entity profiles) quickly
-    ws.evidence.make_read_copy(evidence.files, read_copy_tables())
+    ws.evidence.make_read_copy(evidence.files)
     return IndexInfo(
         case=evidence.reference,
         fingerprint=evidence.fingerprint,

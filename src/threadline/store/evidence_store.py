@@ -343,12 +343,13 @@ class EvidenceStore:
         Args:
             files: table name to file paths (relative to the root) of all the case's complete
                 runs.
-            derived: tables to compute into the copy as well, by name.
+            derived: tables to compute into the copy as well, by name (by default the
+                store's own :attr:`derived`, the tables it offers).
 
         Raises:
             StoreError: the copy cannot be written, or a derived table's SQL fails.
         """
-        derived = dict(derived or {})
+        derived = dict((self.derived if derived is None else derived) or {})
         for name in derived:
             if not _PLAIN_NAME.match(name) or name in {t.name for t in TABLES}:
                 raise StoreError(f"derived table name {name!r} is not usable")
